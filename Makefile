@@ -1,0 +1,32 @@
+# Two commands on a fresh machine:
+#   make lab   - set everything up and open the course in JupyterLab
+#   make test  - set everything up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.course-installed
+LAB_PORT ?= 8888
+
+.PHONY: setup lab test unit notebooks clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade-strategy only-if-needed -r requirements.txt
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) notebooks/00_start_here.ipynb
+
+test: setup
+	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+unit: setup
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests
+
+notebooks: setup
+	$(BIN)/python -m pytest notebooks
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,37 @@
+"""Helpers for the course "train() and eval(): how PyTorch modes really work".
+
+Notebooks show concepts; this package holds the machinery they share:
+
+- :mod:`course_utils.data`: the shipped digits data (checksummed) and generated 2-D toy sets.
+- :mod:`course_utils.models`: small MLP/CNN factories with dropout and BatchNorm switches.
+- :mod:`course_utils.training`: one epoch of training, evaluation and ``fit`` with the placement of
+  ``train()`` as a parameter.
+- :mod:`course_utils.modes`: reports of every submodule's mode and the ``evaluating`` context manager.
+- :mod:`course_utils.plots`: loss curves and other figures (``matplotlib.figure.Figure``, never pyplot).
+- :mod:`course_utils.widgets`: the one explorer pattern (controls -> cached compute -> redraw).
+- :mod:`course_utils.exercises`: ``check_*`` functions with hints, and the quiz widget.
+"""
+from __future__ import annotations
+
+import random
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "seed_everything"]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random number generators with ``seed``.
+
+    Every notebook calls this once at the top so that "Restart and Run All" gives the same numbers.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)

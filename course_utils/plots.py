@@ -1,0 +1,115 @@
+"""Figures for the course, built with ``matplotlib.figure.Figure`` (never pyplot).
+
+pyplot figures drawn inside widget callbacks are flushed half-drawn in JupyterLab about one click in seven;
+a bare ``Figure`` never touches pyplot's figure manager, so every plot here is built that way.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from typing import Mapping, Sequence
+
+from matplotlib.figure import Figure
+
+RUN_COLORS = {
+    "inside": "#1b9e77",      # correct placement: green
+    "outside": "#d95f02",     # misplaced train(): orange
+    "never_eval": "#7570b3",  # never eval(): purple
+    "train": "#1b9e77",
+    "eval": "#386cb0",
+}
+"""The same colour for the same run or mode in every plot of the course."""
+
+PLACEMENT_LABELS = {
+    "inside": "train() every epoch (correct)",
+    "outside": "train() once before the loop",
+    "never_eval": "never eval()",
+}
+
+
+def color_for(name: str, index: int = 0) -> str:
+    """The course colour for a run or mode name, or a colour from matplotlib's cycle for other names."""
+    if name in RUN_COLORS:
+        return RUN_COLORS[name]
+    return f"C{index % 10}"
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 3.6):
+    """A ``(Figure, axes)`` pair made without pyplot; ``axes`` is one Axes or an array of them."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols)
+    return fig, axes
+
+
+def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
+    """Render ``fig`` to PNG bytes."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib.figure.Figure, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def figure_to_output(fig: Figure) -> dict:
+    """A Jupyter ``display_data`` output holding ``fig`` as a PNG (what an ``ipywidgets.Output`` shows)."""
+    png = base64.b64encode(figure_to_png(fig)).decode("ascii")
+    return {"output_type": "display_data", "data": {"image/png": png, "text/plain": f"<Figure: {_title_of(fig)}>"},
+            "metadata": {}}
+
+
+def _title_of(fig: Figure) -> str:
+    if fig._suptitle is not None:  # noqa: SLF001 - matplotlib has no public getter
+        return fig._suptitle.get_text()
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return "; ".join(titles) or "figure"
+
+
+def loss_curves(histories: Mapping[str, object], title: str | None = None, show_gap: bool = True) -> Figure:
+    """Training (dashed) and validation (solid) loss per epoch for each named run, and the gap beside them.
+
+    ``histories`` maps a run name (e.g. a placement) to a :class:`course_utils.training.History`.
+    """
+    if not histories:
+        raise ValueError("histories is empty: pass {'run name': History, ...}")
+    fig, axes = new_figure(1, 2 if show_gap else 1, width=10 if show_gap else 6.4, height=3.8)
+    ax_loss = axes[0] if show_gap else axes
+    for i, (name, h) in enumerate(histories.items()):
+        color = color_for(name, i)
+        label = PLACEMENT_LABELS.get(name, name)
+        epochs = range(1, len(h.train_loss) + 1)
+        ax_loss.plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
+        ax_loss.plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
+        if show_gap:
+            axes[1].plot(epochs, h.gap, "-", color=color, label=label)
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("cross-entropy loss")
+    ax_loss.set_title("Loss per epoch (dashed: training, solid: validation)")
+    ax_loss.legend(fontsize=8)
+    if show_gap:
+        axes[1].axhline(0, color="0.6", lw=0.8)
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("validation loss − training loss")
+        axes[1].set_title("Generalization gap")
+        axes[1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: str = "value",
+              reference: float | None = None, reference_label: str = "reference") -> Figure:
+    """A histogram of ``values`` with an optional vertical reference line (e.g. the input value)."""
+    import torch
+
+    data = torch.as_tensor(values, dtype=torch.float64).flatten()
+    if data.numel() == 0:
+        raise ValueError("values is empty: nothing to plot")
+    fig, ax = new_figure(width=6.4, height=3.4)
+    ax.hist(data.numpy(), bins=bins, color=RUN_COLORS["eval"], alpha=0.85)
+    if reference is not None:
+        ax.axvline(reference, color="black", ls="--", label=reference_label)
+        ax.legend(fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.set_title(title)
+    return fig

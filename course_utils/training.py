@@ -1,0 +1,159 @@
+"""Training and evaluation loops, and ``fit`` with the placement of ``model.train()`` as a parameter.
+
+``fit`` records, per epoch, the mode the training steps *actually ran in*, so a misplaced ``train()``
+shows up in the history, not only in the loss curves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+from ._validate import check_choice, check_float, check_int, check_module
+from .modes import is_mode_dependent
+
+PLACEMENTS = ("inside", "outside", "never_eval")
+"""Where ``fit`` calls ``model.train()`` / ``model.eval()``:
+
+- ``"inside"`` (correct): ``model.train()`` at the top of every epoch, ``model.eval()`` before validation;
+- ``"outside"`` (the pitfall): ``model.train()`` once before the loop, ``model.eval()`` before each validation,
+  so from the second epoch on the model trains in eval mode;
+- ``"never_eval"``: ``model.train()`` once, validation without ``model.eval()``.
+"""
+
+
+@dataclass
+class History:
+    """What ``fit`` saw, one entry per epoch."""
+
+    placement: str
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    train_mode: list[str] = field(default_factory=list)
+    """The mode the epoch's training steps ran in: "train", "eval" or "mixed"."""
+    val_mode: list[str] = field(default_factory=list)
+    """The mode validation ran in."""
+    running_stats_change: list[float] = field(default_factory=list)
+    """How far BatchNorm running means moved during the epoch's training steps (0.0 without BatchNorm)."""
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def gap(self) -> list[float]:
+        """Generalization gap per epoch: validation loss minus training loss."""
+        return [v - t for t, v in zip(self.train_loss, self.val_loss)]
+
+
+def _modes_of(modules: list[nn.Module]) -> str:
+    flags = {m.training for m in modules}
+    return "train" if flags == {True} else "eval" if flags == {False} else "mixed"
+
+
+def _combine(modes: Iterable[str]) -> str:
+    seen = set(modes)
+    return seen.pop() if len(seen) == 1 else "mixed"
+
+
+def _running_means(model: nn.Module) -> list[torch.Tensor]:
+    return [m.running_mean.detach().clone() for m in model.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None]
+
+
+def _watched(model: nn.Module) -> list[nn.Module]:
+    dependent = [m for m in model.modules() if is_mode_dependent(m)]
+    return dependent or [model]
+
+
+def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
+                loss_fn: Callable | None = None) -> tuple[float, float, str]:
+    """One pass of optimizer steps over ``loader``, in whatever mode ``model`` is in (it does not call train()).
+
+    Returns ``(mean loss, accuracy, mode the steps ran in)``.
+    """
+    check_module("model", model)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    watched = _watched(model)
+    total_loss, correct, count, modes = 0.0, 0, 0, set()
+    for x, y in loader:
+        modes.add(_modes_of(watched))
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        count += len(y)
+    if count == 0:
+        raise ValueError("the training loader yielded no batches; check its dataset and batch_size/drop_last")
+    return total_loss / count, correct / count, _combine(modes)
+
+
+def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy over ``loader`` under ``torch.no_grad()``, in whatever mode ``model`` is in."""
+    check_module("model", model)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            logits = model(x)
+            total_loss += loss_fn(logits, y).item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            count += len(y)
+    if count == 0:
+        raise ValueError("the validation loader yielded no batches; check its dataset")
+    return total_loss / count, correct / count
+
+
+def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epochs: int = 20,
+        placement: str = "inside", lr: float = 1e-3, seed: int = 0, loss_fn: Callable | None = None,
+        weight_decay: float = 0.0, progress: bool = False) -> History:
+    """Train ``model`` with Adam for ``epochs`` epochs, validating after each, and return its :class:`History`.
+
+    Args:
+        placement: where ``train()``/``eval()`` are called; see :data:`PLACEMENTS`.
+        seed: seeds torch (dropout masks) and the training loader's shuffle, so a run is reproducible.
+        progress: show a tqdm progress bar over epochs.
+    """
+    check_module("model", model)
+    check_int("epochs", epochs, minimum=1)
+    check_choice("placement", placement, PLACEMENTS)
+    check_float("lr", lr, minimum=0.0, min_inclusive=False)
+    check_int("seed", seed, minimum=0)
+    torch.manual_seed(seed)
+    if getattr(train_loader, "generator", None) is not None:
+        train_loader.generator.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = History(placement=placement)
+    watched = _watched(model)
+    epoch_iter: Iterable[int] = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epoch_iter = tqdm(epoch_iter, desc=f"fit ({placement})", leave=False)
+    if placement in ("outside", "never_eval"):
+        model.train()
+    for _ in epoch_iter:
+        if placement == "inside":
+            model.train()
+        before = _running_means(model)
+        loss, acc, mode = train_epoch(model, train_loader, optimizer, loss_fn)
+        after = _running_means(model)
+        history.running_stats_change.append(float(sum((a - b).abs().sum() for a, b in zip(after, before))))
+        if placement != "never_eval":
+            model.eval()
+        history.val_mode.append(_modes_of(watched))
+        val_loss, val_acc = evaluate(model, val_loader, loss_fn)
+        history.train_loss.append(loss)
+        history.train_acc.append(acc)
+        history.train_mode.append(mode)
+        history.val_loss.append(val_loss)
+        history.val_acc.append(val_acc)
+    return history

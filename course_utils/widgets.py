@@ -1,0 +1,222 @@
+"""Interactive explorers, all built on one pattern: controls -> cached pure compute -> redraw into an Output.
+
+The compute function is plain Python (tested without any widget); :class:`Explorer` wires controls to it,
+caches its results by control values, and replaces the Output's content in one assignment, so a redraw
+never flashes, never goes through pyplot and works the same in a kernel and in a headless test.
+"""
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+from typing import Any, Callable, Mapping
+
+import ipywidgets as widgets
+import torch.nn as nn
+from matplotlib.figure import Figure
+
+from ._validate import check_int, check_module
+from .plots import RUN_COLORS, figure_to_output, figure_to_png
+
+
+def html_output(markup: str) -> dict:
+    """A Jupyter ``display_data`` output holding HTML (with a plain-text fallback)."""
+    return {"output_type": "display_data", "data": {"text/html": markup, "text/plain": _strip_tags(markup)},
+            "metadata": {}}
+
+
+def _strip_tags(markup: str) -> str:
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def error_box(message: str) -> str:
+    """HTML for a friendly error shown inside an explorer instead of a traceback."""
+    return (f'<div class="course-error" style="color:#a00;border-left:4px solid #a00;padding:4px 8px">'
+            f"{html.escape(message)}</div>")
+
+
+class Explorer:
+    """Controls -> ``compute(**values)`` (cached) -> ``draw(result, **values)`` -> an ``ipywidgets.Output``.
+
+    Args:
+        controls: ``{parameter name: ipywidgets control}``; each control's ``value`` is passed to ``compute``
+            under that name, so the values must be hashable.
+        compute: a pure function of the control values; its result is cached (least recently used).
+        draw: turns a result (and the values) into a ``matplotlib.figure.Figure`` or an HTML string.
+        cache_size: how many results to keep.
+
+    The explorer draws its default view at once, so a static rendering of the notebook still shows a plot.
+    A ``ValueError`` or ``TypeError`` from ``compute`` is shown as a message in the output, not a traceback.
+    """
+
+    def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable[..., Any],
+                 draw: Callable[..., Figure | str], cache_size: int = 32, title: str | None = None) -> None:
+        if not controls:
+            raise ValueError("an Explorer needs at least one control")
+        for name, control in controls.items():
+            if not hasattr(control, "value") or not hasattr(control, "observe"):
+                raise TypeError(f"control {name!r} must be an ipywidgets control with a value, got {control!r}")
+        if not callable(compute) or not callable(draw):
+            raise TypeError("compute and draw must be functions")
+        check_int("cache_size", cache_size, minimum=1)
+        self.controls = dict(controls)
+        self.compute = compute
+        self.draw = draw
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self.cache_hits = 0
+        self.redraws = 0
+        self.last_result: Any = None
+        self.last_error: str | None = None
+        self.output = widgets.Output(layout=widgets.Layout(min_height="120px"))
+        header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+        self.widget = widgets.VBox(header + [widgets.HBox(list(self.controls.values()),
+                                                          layout=widgets.Layout(flex_flow="row wrap")),
+                                             self.output])
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.redraw()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The current value of every control, by parameter name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def result(self, **values: Any) -> Any:
+        """``compute(**values)`` from the cache, computing and storing it on a miss."""
+        key = tuple(sorted(values.items()))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.cache_hits += 1
+            return self._cache[key]
+        value = self.compute(**values)
+        self._cache[key] = value
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return value
+
+    def redraw(self) -> None:
+        """Compute (or fetch) the result for the current values and replace the output with its drawing."""
+        values = self.values
+        try:
+            result = self.result(**values)
+            drawing = self.draw(result, **values)
+        except (ValueError, TypeError) as error:
+            self.last_error = str(error)
+            self.output.outputs = (html_output(error_box(f"Cannot draw this setting: {error}")),)
+            return
+        self.last_error = None
+        self.last_result = result
+        self.redraws += 1
+        self.output.outputs = (self._as_output(drawing),)
+
+    @staticmethod
+    def _as_output(drawing: Figure | str) -> dict:
+        if isinstance(drawing, Figure):
+            return figure_to_output(drawing)
+        if isinstance(drawing, str):
+            return html_output(drawing)
+        raise TypeError(f"draw must return a matplotlib Figure or an HTML string, got {type(drawing).__name__}")
+
+    def _on_change(self, _change: dict) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # A static renderer (no widget manager) falls back to the default view's first output.
+        if self.output.outputs:
+            bundle.update({k: v for k, v in self.output.outputs[0]["data"].items() if k != "text/plain"})
+        return bundle
+
+
+# --- The module-tree widget of notebook 01 -------------------------------------------------------------------
+
+def _badge(training: bool) -> str:
+    color = RUN_COLORS["train"] if training else RUN_COLORS["eval"]
+    word = "train" if training else "eval"
+    return (f'<span style="background:{color};color:white;border-radius:3px;padding:0 6px;'
+            f'font-family:monospace">{word}</span>')
+
+
+def module_tree_html(model: nn.Module, highlight: set[str] | None = None) -> str:
+    """HTML of ``model``'s module tree: one line per submodule, indented, with its ``training`` flag.
+
+    Names in ``highlight`` (qualified names, ``""`` for the model) are marked as changed by the last call.
+    """
+    check_module("model", model)
+    highlight = highlight or set()
+    lines = []
+    for name, module in model.named_modules():
+        depth = 0 if name == "" else name.count(".") + 1
+        label = "model" if name == "" else name.split(".")[-1]
+        changed = name in highlight
+        style = "background:#fff3c4;" if changed else ""
+        lines.append(
+            f'<div class="mode-row" data-name="{html.escape(name)}" data-training="{str(module.training).lower()}" '
+            f'style="{style}padding-left:{depth * 1.5}em;font-family:monospace;line-height:1.6">'
+            f"{_badge(module.training)} {html.escape(label)} "
+            f'<span style="color:#666">({type(module).__name__})</span>'
+            f'{" &larr; changed" if changed else ""}</div>'
+        )
+    return '<div class="mode-tree">' + "\n".join(lines) + "</div>"
+
+
+class ModeTree:
+    """A live view of every submodule's ``training`` flag, with buttons that call ``train()``/``eval()``.
+
+    Pick a submodule, press ``.train()`` or ``.eval()``: the call runs on the real module and the tree shows
+    which flags it changed. :meth:`call` does the same from code (and from tests).
+    """
+
+    def __init__(self, model: nn.Module, variable: str = "model") -> None:
+        check_module("model", model)
+        self.model = model
+        self.variable = variable
+        names = [name for name, _ in model.named_modules()]
+        self.picker = widgets.Dropdown(options=[(self._expr(n), n) for n in names], value="",
+                                       description="call on", layout=widgets.Layout(width="320px"))
+        self.train_button = widgets.Button(description=".train()", button_style="success")
+        self.eval_button = widgets.Button(description=".eval()", button_style="info")
+        self.refresh_button = widgets.Button(description="refresh", tooltip="re-read every flag from the model")
+        self.log = widgets.HTML()
+        self.tree = widgets.HTML()
+        self.train_button.on_click(lambda _b: self.call(self.picker.value, "train"))
+        self.eval_button.on_click(lambda _b: self.call(self.picker.value, "eval"))
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.widget = widgets.VBox([widgets.HBox([self.picker, self.train_button, self.eval_button,
+                                                  self.refresh_button]), self.log, self.tree])
+        self.refresh()
+
+    def _expr(self, name: str) -> str:
+        if name == "":
+            return self.variable
+        parts = [f"[{p}]" if p.isdigit() else f".{p}" for p in name.split(".")]
+        return self.variable + "".join(parts)
+
+    def call(self, name: str, method: str) -> set[str]:
+        """Call ``train()`` or ``eval()`` on the submodule ``name``; return the names whose flag changed."""
+        if method not in ("train", "eval"):
+            raise ValueError(f"method must be 'train' or 'eval', got {method!r}")
+        modules = dict(self.model.named_modules())
+        if name not in modules:
+            raise KeyError(f"no submodule named {name!r}; choose one of {sorted(modules)}")
+        before = {n: m.training for n, m in modules.items()}
+        getattr(modules[name], method)()
+        changed = {n for n, m in self.model.named_modules() if m.training != before[n]}
+        self.log.value = (f"<code>{html.escape(self._expr(name))}.{method}()</code> changed "
+                          f"{len(changed)} flag{'s' if len(changed) != 1 else ''}")
+        self.refresh(changed)
+        return changed
+
+    def refresh(self, highlight: set[str] | None = None) -> None:
+        """Redraw the tree from the model's current flags."""
+        self.tree.value = module_tree_html(self.model, highlight)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.tree.value
+        return bundle
+
+
+__all__ = ["Explorer", "ModeTree", "module_tree_html", "html_output", "error_box", "figure_to_png"]

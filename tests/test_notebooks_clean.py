@@ -1,0 +1,32 @@
+"""Notebooks are committed without outputs, and each has the course's lesson structure."""
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_exist():
+    assert len(NOTEBOOKS) >= 2, "expected the course notebooks in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, (f"{path.name}: cells {dirty} have outputs or execution counts; clear them "
+                       "(JupyterLab: Edit > Clear Outputs of All Cells) before committing")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    first = nb.cells[0].source
+    for heading in ("Questions", "Objectives", "Minutes", "Prerequisites"):
+        assert heading in first, f"{path.name}: the first cell should list {heading}"
+    assert "Key points" in text, f"{path.name}: needs a 'Key points' section at the end"
+    assert "Quiz(" in text, f"{path.name}: needs a quiz"
+    assert "check_" in text, f"{path.name}: needs at least one auto-checked exercise"

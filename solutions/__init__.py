@@ -1,0 +1,1 @@
+"""Reference solutions to the course exercises (for instructors and tests). Learners: try first!"""

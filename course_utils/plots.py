@@ -113,3 +113,24 @@ def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: 
     ax.set_ylabel("count")
     ax.set_title(title)
     return fig
+
+
+def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -> Figure:
+    """A grid of 8x8 digit images with their labels (the first ``rows * cols`` of them)."""
+    from ._validate import check_int
+
+    check_int("rows", rows, minimum=1)
+    check_int("cols", cols, minimum=1)
+    n = min(rows * cols, len(images))
+    if n == 0:
+        raise ValueError("images is empty: nothing to plot")
+    fig, axes = new_figure(rows, cols, width=1.1 * cols, height=1.25 * rows)
+    flat = axes.flatten() if hasattr(axes, "flatten") else [axes]
+    for i, ax in enumerate(flat):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i].reshape(8, 8), cmap="gray_r")
+            ax.set_title(str(int(labels[i])), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

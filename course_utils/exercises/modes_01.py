@@ -1,0 +1,94 @@
+"""Checkers for notebook 01, "train() is a switch"."""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import torch.nn as nn
+
+from .core import Check, Feedback, require_callable, run_checks
+
+
+class _Block(nn.Module):
+    """A custom module with registered children two levels deep and one submodule hidden in a plain list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2))
+        self.heads = nn.ModuleList([nn.Linear(8, 2), nn.Sequential(nn.Dropout(0.5), nn.Linear(8, 2))])
+        self.by_name = nn.ModuleDict({"aux": nn.Dropout(0.1)})
+        self.hidden = [nn.Dropout(0.3)]  # a plain list: not registered, so train()/eval() never reach it
+
+    def forward(self, x):
+        return self.heads[0](self.encoder(x))
+
+
+def example_models() -> dict[str, nn.Module]:
+    """The models the checker compares against torch: flat, nested, custom with ModuleList/ModuleDict/plain list."""
+    return {
+        "a single Dropout": nn.Dropout(0.5),
+        "nn.Sequential(Linear, ReLU, Dropout)": nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Dropout()),
+        "a nested Sequential": nn.Sequential(nn.Sequential(nn.Sequential(nn.Dropout())), nn.Linear(2, 2)),
+        "a custom module with ModuleList, ModuleDict and a plain list": _Block(),
+    }
+
+
+def _all_flags(model: nn.Module) -> dict[str, bool]:
+    flags = {name: m.training for name, m in model.named_modules()}
+    if isinstance(model, _Block):
+        flags["hidden[0] (plain list)"] = model.hidden[0].training
+    return flags
+
+
+def _compare(set_mode: Callable, start: bool, mode: bool) -> None:
+    for label, model in example_models().items():
+        reference = copy.deepcopy(model)
+        model.train(start)
+        reference.train(start)
+        if isinstance(model, _Block):  # start the unregistered module in the opposite mode to catch over-reach
+            model.hidden[0].training = not start
+            reference.hidden[0].training = not start
+        set_mode(model, mode)
+        reference.train(mode)
+        got, want = _all_flags(model), _all_flags(reference)
+        wrong = [name or "(model itself)" for name in want if got[name] != want[name]]
+        assert not wrong, (f"on {label}, set_mode(model, {mode}) left these flags different from torch's "
+                           f"model.train({mode}): {', '.join(wrong)}")
+
+
+def _returns_module(set_mode: Callable) -> None:
+    model = nn.Sequential(nn.Dropout())
+    result = set_mode(model, False)
+    assert result is model, f"set_mode(model, False) returned {result!r}, not the model itself"
+
+
+def _rejects_non_bool(set_mode: Callable) -> None:
+    for bad in (0, "False", None):
+        try:
+            set_mode(nn.Dropout(), bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"set_mode(module, {bad!r}) was accepted; torch raises ValueError for it")
+
+
+def check_set_mode(set_mode: Callable) -> Feedback:
+    """Check a learner's ``set_mode(module, mode=True)`` against ``torch.nn.Module.train`` on several models.
+
+    It must set ``training`` on the module and every registered submodule (and nothing else), return the
+    module (so calls chain), and reject a mode that is not a bool with ``ValueError`` as torch does.
+    """
+    require_callable("set_mode", set_mode)
+    checks = [
+        Check("switching to eval", lambda: _compare(set_mode, True, False),
+              "set module.training, then call set_mode on each child from module.children() (recursion reaches "
+              "grandchildren); do not look into plain Python lists."),
+        Check("switching back to train", lambda: _compare(set_mode, False, True),
+              "set module.training = mode itself (not always True or False), then recurse over module.children()."),
+        Check("chaining", lambda: _returns_module(set_mode),
+              "end with `return module`, so that `model = set_mode(Net(), False)` works like `Net().eval()`."),
+        Check("rejecting a non-bool mode", lambda: _rejects_non_bool(set_mode),
+              "start with `if not isinstance(mode, bool): raise ValueError(...)`; 0, 'False' and None are not bools."),
+    ]
+    return run_checks("set_mode", checks,
+                      "your set_mode matches torch's train() on every example model: flags, recursion through "
+                      "registered children only, the returned module and the bool check.")

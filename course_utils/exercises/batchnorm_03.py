@@ -1,0 +1,142 @@
+"""Checker for notebook 03, "BatchNorm": the learner's BatchNorm1d forward pass against ``nn.BatchNorm1d``.
+
+The exercise asks for::
+
+    batchnorm1d_forward(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5)
+        -> (output, new_running_mean, new_running_var)
+
+for ``x`` of shape ``(N, C)``. Training mode: normalize with the batch mean and the biased batch variance and
+return running statistics updated with momentum (the variance with the unbiased batch variance). Evaluation
+mode: normalize with the running statistics and return them unchanged.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+from .core import Check, Feedback, require_callable, run_checks
+
+
+def _reference(x: torch.Tensor, training: bool, momentum: float, eps: float, seed: int
+               ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A torch BatchNorm1d with non-trivial weight, bias and running stats; its inputs and its answer."""
+    generator = torch.Generator().manual_seed(seed)
+    c = x.shape[1]
+    layer = nn.BatchNorm1d(c, momentum=momentum, eps=eps).to(x.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(1 + torch.rand(c, generator=generator, dtype=x.dtype))
+        layer.bias.copy_(torch.randn(c, generator=generator, dtype=x.dtype))
+        layer.running_mean.copy_(torch.randn(c, generator=generator, dtype=x.dtype))
+        layer.running_var.copy_(0.5 + torch.rand(c, generator=generator, dtype=x.dtype))
+    inputs = {"running_mean": layer.running_mean.clone(), "running_var": layer.running_var.clone(),
+              "weight": layer.weight.detach().clone(), "bias": layer.bias.detach().clone()}
+    layer.train(training)
+    with torch.no_grad():
+        out = layer(x)
+    return inputs, out, layer.running_mean.clone(), layer.running_var.clone()
+
+
+def _run(fn: Callable, x: torch.Tensor, training: bool, momentum: float = 0.1, eps: float = 1e-5,
+         seed: int = 0) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    inputs, *want = _reference(x, training, momentum, eps, seed)
+    result = fn(x.clone(), inputs["running_mean"].clone(), inputs["running_var"].clone(), inputs["weight"].clone(),
+                inputs["bias"].clone(), training, momentum=momentum, eps=eps)
+    assert isinstance(result, tuple) and len(result) == 3, (
+        f"return (output, new_running_mean, new_running_var); got {type(result).__name__}"
+        + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
+    for name, value, shape in zip(("output", "new_running_mean", "new_running_var"), result,
+                                  (x.shape, (x.shape[1],), (x.shape[1],))):
+        assert isinstance(value, torch.Tensor), f"{name} is a {type(value).__name__}, not a tensor"
+        assert value.shape == shape, f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}"
+    return tuple(t.detach() for t in result), tuple(want)
+
+
+def _close(name: str, got: torch.Tensor, want: torch.Tensor, context: str) -> None:
+    if not torch.allclose(got, want, rtol=1e-4, atol=1e-5):
+        worst = float((got - want).abs().max())
+        raise AssertionError(f"{context}: {name} differs from nn.BatchNorm1d's by up to {worst:.3g} "
+                             f"(yours {got.flatten()[:3].numpy().round(4)}, torch's {want.flatten()[:3].numpy().round(4)})")
+
+
+def _data(n: int = 16, c: int = 3, scale: float = 2.0, seed: int = 1) -> torch.Tensor:
+    """A float64 batch (so rounding never hides or fakes a difference) with mean about 0.5 * scale."""
+    generator = torch.Generator().manual_seed(seed)
+    return scale * (0.5 + torch.randn(n, c, generator=generator, dtype=torch.float64))
+
+
+def _train_output(fn: Callable) -> None:
+    (out, _, _), (want, _, _) = _run(fn, _data(), True)
+    _close("the output", out, want, "training mode, batch of 16")
+
+
+def _train_running_mean(fn: Callable) -> None:
+    (_, mean, _), (_, want, _) = _run(fn, _data(), True)
+    _close("new_running_mean", mean, want, "training mode, momentum 0.1")
+
+
+def _train_running_var(fn: Callable) -> None:
+    (_, _, var), (_, _, want) = _run(fn, _data(), True)
+    _close("new_running_var", var, want, "training mode, momentum 0.1")
+
+
+def _other_momentum(fn: Callable) -> None:
+    (_, mean, var), (_, want_mean, want_var) = _run(fn, _data(seed=2), True, momentum=0.3)
+    _close("new_running_mean", mean, want_mean, "training mode, momentum 0.3")
+    _close("new_running_var", var, want_var, "training mode, momentum 0.3")
+
+
+def _eps_inside_sqrt(fn: Callable) -> None:
+    for training in (True, False):
+        (out, _, _), (want, _, _) = _run(fn, _data(scale=0.01, seed=3), training, eps=1e-4)
+        _close("the output", out, want, f"{'training' if training else 'evaluation'} mode, tiny variance, eps=1e-4")
+
+
+def _eval_mode(fn: Callable) -> None:
+    (out, mean, var), (want, want_mean, want_var) = _run(fn, _data(seed=4), False)
+    _close("the output", out, want, "evaluation mode")
+    _close("new_running_mean", mean, want_mean, "evaluation mode (running stats must not change)")
+    _close("new_running_var", var, want_var, "evaluation mode (running stats must not change)")
+
+
+def _eval_independent_of_batch(fn: Callable) -> None:
+    x = _data(seed=5)
+    (alone, _, _), _ = _run(fn, x[:2], False)
+    (together, _, _), _ = _run(fn, x, False)
+    _close("the output for the first two rows", alone, together[:2],
+           "evaluation mode, the same rows in a batch of 2 and a batch of 16")
+
+
+def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
+    """Check a learner's ``batchnorm1d_forward`` against ``nn.BatchNorm1d`` in both modes.
+
+    Compares the output and the updated running statistics in training mode (two momenta), the effect of
+    ``eps`` on a tiny variance, and evaluation mode (running statistics used, unchanged, no batch dependence).
+    """
+    require_callable("batchnorm1d_forward", batchnorm1d_forward)
+    fn = batchnorm1d_forward
+    checks = [
+        Check("training-mode output", lambda: _train_output(fn),
+              "normalize with x.mean(dim=0) and the BIASED variance x.var(dim=0, unbiased=False), "
+              "then multiply by weight and add bias."),
+        Check("training-mode running_mean", lambda: _train_running_mean(fn),
+              "new_running_mean = (1 - momentum) * running_mean + momentum * batch_mean (momentum weighs the NEW batch)."),
+        Check("training-mode running_var", lambda: _train_running_var(fn),
+              "running_var is updated with the UNBIASED batch variance x.var(dim=0, unbiased=True), "
+              "even though the output uses the biased one."),
+        Check("another momentum", lambda: _other_momentum(fn),
+              "use the momentum argument, not a hard-coded 0.1."),
+        Check("evaluation mode", lambda: _eval_mode(fn),
+              "when training is False, normalize with running_mean and running_var and return them unchanged."),
+        Check("evaluation mode ignores batch mates", lambda: _eval_independent_of_batch(fn),
+              "in evaluation mode, do not use any statistic of the batch: only the running statistics."),
+        Check("eps", lambda: _eps_inside_sqrt(fn),
+              "divide by torch.sqrt(var + eps): eps goes inside the square root."),
+    ]
+    return run_checks("batchnorm1d_forward", checks,
+                      "your BatchNorm1d matches torch's in both modes: batch statistics (biased variance) and the "
+                      "momentum update (unbiased variance) in training, running statistics in evaluation.")
+
+
+__all__ = ["check_batchnorm1d_forward"]

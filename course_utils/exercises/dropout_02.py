@@ -1,0 +1,162 @@
+"""Checker for notebook 02, "Dropout": the learner's inverted dropout against ``nn.Dropout``.
+
+The exercise asks for ``inverted_dropout(x, p, training)``: in training mode zero each element with
+probability ``p`` and scale the survivors by ``1 / (1 - p)``; in evaluation mode return ``x`` unchanged;
+reject ``p`` outside ``[0, 1]`` with ``ValueError`` as torch does.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Callable, Iterator
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..dropout import mean_tolerance, seeded, zero_fraction_tolerance
+from .core import Check, Feedback, require_callable, run_checks
+
+N = 200_000
+"""Elements per statistical check: enough for tight tolerances, fast enough for a notebook."""
+
+
+@contextlib.contextmanager
+def _torch_dropout_forbidden() -> Iterator[None]:
+    """While checking, make torch's own dropout functions fail loudly: the exercise is to write it yourself."""
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("your function called torch's dropout; build the mask yourself "
+                             "(e.g. with torch.rand_like)")
+
+    saved = (F.dropout, torch.dropout, nn.Dropout.forward)
+    F.dropout, torch.dropout, nn.Dropout.forward = refuse, refuse, refuse
+    try:
+        yield
+    finally:
+        F.dropout, torch.dropout, nn.Dropout.forward = saved
+
+
+def _call(fn: Callable, x: torch.Tensor, p: float, training: bool, seed: int = 0) -> torch.Tensor:
+    original = x.clone()
+    with seeded(seed), _torch_dropout_forbidden():
+        out = fn(x, p, training)
+    assert isinstance(out, torch.Tensor), f"inverted_dropout returned {type(out).__name__}, not a tensor"
+    assert out.shape == x.shape, f"output shape {tuple(out.shape)} differs from the input shape {tuple(x.shape)}"
+    assert torch.equal(x, original), "your function changed its input tensor in place; return a new tensor"
+    return out
+
+
+def _own_mask(fn: Callable) -> None:
+    x = torch.ones(100)
+    _call(fn, x, 0.5, True)
+    _call(fn, x, 0.5, False)
+
+
+def _eval_is_identity(fn: Callable) -> None:
+    x = torch.randn(4, 5)
+    for p in (0.0, 0.5, 0.9):
+        out = _call(fn, x, p, False)
+        assert torch.equal(out, x), (f"in evaluation mode (training=False, p={p}) the output differs from the "
+                                     "input; nn.Dropout returns its input unchanged in eval mode")
+
+
+def _survivors_scaled(fn: Callable) -> None:
+    x = torch.full((N,), 2.0)
+    for p in (0.2, 0.5):
+        out = _call(fn, x, p, True)
+        values = set(torch.unique(out).tolist())
+        expected = {0.0, 2.0 / (1 - p)}
+        allowed = all(any(math.isclose(v, e, rel_tol=1e-5) for e in expected) for v in values)
+        assert allowed, (f"with x = 2 and p = {p}, every output should be 0 or 2 / (1 - p) = {2 / (1 - p):.4g}; "
+                         f"yours has the values {sorted(values)[:5]}")
+
+
+def _zero_fraction(fn: Callable) -> None:
+    x = torch.ones(N)
+    for p in (0.2, 0.7):
+        out = _call(fn, x, p, True)
+        share = float((out == 0).double().mean())
+        tol = zero_fraction_tolerance(p, N)
+        assert abs(share - p) <= tol, (f"with p = {p}, {share:.3f} of your outputs are zero; torch zeroes a share "
+                                       f"p = {p} (± {tol:.4f}). Is p the probability of dropping, not of keeping?")
+
+
+def _mean_matches(fn: Callable) -> None:
+    x = torch.full((N,), 3.0)
+    for p in (0.3, 0.6):
+        out = _call(fn, x, p, True)
+        mean = float(out.double().mean())
+        tol = mean_tolerance(3.0, p, N)
+        assert abs(mean - 3.0) <= tol, (f"with x = 3 and p = {p} the mean output is {mean:.4f}, not 3 ± {tol:.4f}: "
+                                        "in expectation the output should equal the input")
+
+
+def _statistics_match_torch(fn: Callable) -> None:
+    x = torch.linspace(-2, 2, 8).repeat(N // 8)
+    p = 0.4
+    ours = _call(fn, x, p, True, seed=1).reshape(-1, 8).double()
+    with seeded(1):
+        theirs = nn.Dropout(p)(x).reshape(-1, 8).double()
+    per_input_tol = torch.tensor([5 * math.sqrt(v * v * p / (1 - p) / ours.shape[0]) + 1e-12
+                                  for v in x[:8].tolist()], dtype=torch.float64)
+    for name, a, b in (("mean", ours.mean(0), theirs.mean(0)),):
+        gap = (a - b).abs()
+        assert bool((gap <= 2 * per_input_tol).all()), (
+            f"per-input {name} differs from nn.Dropout's: yours {a.numpy().round(3)}, torch's {b.numpy().round(3)}")
+    ours_var, theirs_var = ours.var(0), theirs.var(0)
+    assert torch.allclose(ours_var, theirs_var, rtol=0.05, atol=1e-6), (
+        f"per-input variance differs from nn.Dropout's: yours {ours_var.numpy().round(3)}, "
+        f"torch's {theirs_var.numpy().round(3)} (expected x² p / (1 - p))")
+
+
+def _edge_cases(fn: Callable) -> None:
+    x = torch.randn(3, 4)
+    out = _call(fn, x, 0.0, True)
+    assert torch.equal(out, x), "with p = 0 nothing is dropped: the output must equal the input"
+    out = _call(fn, x, 1.0, True)
+    assert torch.equal(out, torch.zeros_like(x)), (
+        f"with p = 1 every output must be 0 (as nn.Dropout(1.0) gives); yours gives {out.flatten()[:4].tolist()}")
+
+
+def _rejects_bad_p(fn: Callable) -> None:
+    for bad in (-0.1, 1.5):
+        try:
+            _call(fn, torch.ones(3), bad, True)
+        except ValueError:
+            continue
+        raise AssertionError(f"p = {bad} was accepted; torch raises ValueError('dropout probability has to be "
+                             f"between 0 and 1, but got {bad}')")
+
+
+def check_inverted_dropout(inverted_dropout: Callable) -> Feedback:
+    """Check a learner's ``inverted_dropout(x, p, training)`` against ``nn.Dropout``.
+
+    Compares its evaluation-mode behaviour, its output values, the share of zeros, the mean and the
+    per-input mean and variance with torch's over many draws, its edge cases (p = 0 and p = 1) and its error
+    for an invalid ``p``. Torch's own dropout functions are switched off during the check.
+    """
+    require_callable("inverted_dropout", inverted_dropout)
+    checks = [
+        Check("writing the mask yourself", lambda: _own_mask(inverted_dropout),
+              "do not call F.dropout or nn.Dropout: draw torch.rand_like(x), compare it with p to get a 0/1 mask."),
+        Check("evaluation mode", lambda: _eval_is_identity(inverted_dropout),
+              "when training is False, return x itself: dropout is switched off in eval mode."),
+        Check("output values", lambda: _survivors_scaled(inverted_dropout),
+              "multiply x by a 0/1 mask and scale the survivors by 1 / (1 - p), not by (1 - p) and not by p."),
+        Check("share of zeros", lambda: _zero_fraction(inverted_dropout),
+              "keep an element when torch.rand_like(x) >= p (or > p): each element is dropped with probability p."),
+        Check("mean of many draws", lambda: _mean_matches(inverted_dropout),
+              "scale the survivors by 1 / (1 - p) so that the expected output equals the input."),
+        Check("per-input statistics against nn.Dropout", lambda: _statistics_match_torch(inverted_dropout),
+              "draw a fresh, independent mask entry for every element (torch.rand_like(x)), not one for the whole tensor."),
+        Check("p = 0 and p = 1", lambda: _edge_cases(inverted_dropout),
+              "handle p = 1 before dividing by 1 - p: return torch.zeros_like(x) (0 × inf would give NaN)."),
+        Check("invalid p", lambda: _rejects_bad_p(inverted_dropout),
+              "start with `if not 0 <= p <= 1: raise ValueError(...)`, as torch does."),
+    ]
+    return run_checks("inverted_dropout", checks,
+                      "your inverted dropout matches nn.Dropout: identity in eval, a share p of zeros and "
+                      "survivors × 1/(1 - p) in training, mean equal to the input, p = 0/1 and invalid p handled.")
+
+
+__all__ = ["check_inverted_dropout"]

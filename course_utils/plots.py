@@ -117,6 +117,8 @@ def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: 
 
 def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -> Figure:
     """A grid of 8x8 digit images with their labels (the first ``rows * cols`` of them)."""
+    import torch
+
     from ._validate import check_int
 
     check_int("rows", rows, minimum=1)
@@ -129,7 +131,7 @@ def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -
     for i, ax in enumerate(flat):
         ax.set_axis_off()
         if i < n:
-            ax.imshow(images[i].reshape(8, 8), cmap="gray_r")
+            ax.imshow(torch.as_tensor(images[i]).reshape(8, 8).numpy(), cmap="gray_r")
             ax.set_title(str(int(labels[i])), fontsize=9)
     if title:
         fig.suptitle(title)

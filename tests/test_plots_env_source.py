@@ -1,0 +1,77 @@
+import pytest
+import torch
+import torch.nn as nn
+from matplotlib.figure import Figure
+
+from course_utils import seed_everything
+from course_utils.environment import environment_report
+from course_utils.plots import color_for, digits_grid, figure_to_output, figure_to_png, histogram, loss_curves
+from course_utils.source import source_of
+from course_utils.training import History
+
+
+def test_loss_curves_titles_colours_and_gap():
+    h = {"inside": History("inside", [1.0, 0.5], [1.1, 0.7]), "outside": History("outside", [1.0, 0.4], [1.2, 0.9])}
+    fig = loss_curves(h, title="Misplaced train(): larger gap")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert fig._suptitle.get_text() == "Misplaced train(): larger gap"
+    colors = {line.get_color() for line in fig.axes[1].lines if line.get_label() != "_child0"}
+    assert color_for("inside") in colors and color_for("outside") in colors
+    assert fig.axes[0].get_xlabel() == "epoch" and "loss" in fig.axes[0].get_ylabel()
+    assert figure_to_png(fig).startswith(b"\x89PNG")
+    assert figure_to_output(fig)["data"]["text/plain"] == "<Figure: Misplaced train(): larger gap>"
+    with pytest.raises(ValueError, match="histories is empty"):
+        loss_curves({})
+
+
+def test_histogram_and_grid():
+    fig = histogram(torch.randn(100), title="t", reference=0.0)
+    assert fig.axes[0].get_title() == "t" and fig.axes[0].get_ylabel() == "count"
+    with pytest.raises(ValueError, match="values is empty"):
+        histogram([])
+    grid = digits_grid(torch.zeros(3, 64), torch.tensor([1, 2, 3]), rows=1, cols=4)
+    assert len(grid.axes) == 4
+    with pytest.raises(ValueError, match="rows must be >= 1, got 0"):
+        digits_grid(torch.zeros(3, 64), torch.zeros(3), rows=0)
+    with pytest.raises(TypeError, match="matplotlib.figure.Figure"):
+        figure_to_png("figure")
+
+
+def test_color_for_unknown_names_cycles():
+    assert color_for("my run", 3) == "C3"
+
+
+def test_environment_report_ok_here():
+    report = environment_report()
+    assert report.ok, str(report)
+    assert report.versions["torch"].startswith("2.") and report.device in ("cpu", "cuda")
+    assert "Everything the course needs is here." in str(report)
+
+
+def test_environment_report_names_a_corrupt_data_file(monkeypatch, tmp_path):
+    import course_utils.data as data
+
+    (tmp_path / "digits.csv.gz").write_bytes(b"not the digits")
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    report = environment_report()
+    assert not report.ok and any("corrupted" in p and "git checkout" in p for p in report.problems)
+
+
+def test_source_of_strips_docstring_only():
+    text = source_of(nn.Module.train)
+    assert "def train(self, mode" in text and "isinstance(mode, bool)" in text
+    assert "Set the module in training mode" not in text and "docstring omitted" in text
+    assert "Set the module in training mode" in source_of(nn.Module.train, docstring=True)
+    with pytest.raises(TypeError, match="cannot show the source of"):
+        source_of(len)
+
+
+def test_seed_everything_repeats_and_rejects_bad_seeds():
+    seed_everything(5)
+    a = torch.rand(3)
+    seed_everything(5)
+    assert torch.equal(a, torch.rand(3))
+    with pytest.raises(TypeError, match="seed must be an int, got 1.5"):
+        seed_everything(1.5)
+    with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
+        seed_everything(-1)

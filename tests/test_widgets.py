@@ -1,0 +1,144 @@
+import base64
+import io
+
+import ipywidgets as widgets
+import pytest
+import torch.nn as nn
+from matplotlib.figure import Figure
+
+from course_utils.plots import new_figure
+from course_utils.widgets import Explorer, ModeTree, module_tree_html
+
+
+def make_explorer(calls):
+    def compute(n, color):
+        calls.append((n, color))
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        return list(range(n))
+
+    def draw(result, n, color):
+        fig, ax = new_figure()
+        ax.bar(range(len(result)), [1] * len(result), color=color)
+        ax.set_title(f"{n} bars")
+        return fig
+
+    return Explorer({"n": widgets.IntSlider(value=3, min=-2, max=10),
+                     "color": widgets.Dropdown(options=["red", "blue"], value="red")}, compute, draw)
+
+
+def png_of(explorer):
+    return base64.b64decode(explorer.output.outputs[0]["data"]["image/png"])
+
+
+def test_default_view_drawn_at_once():
+    calls = []
+    e = make_explorer(calls)
+    assert e.redraws == 1 and calls == [(3, "red")]
+    assert png_of(e).startswith(b"\x89PNG")
+    assert e.output.outputs[0]["data"]["text/plain"] == "<Figure: 3 bars>"
+
+
+def test_control_change_redraws_and_cache_hits():
+    calls = []
+    e = make_explorer(calls)
+    first = png_of(e)
+    e.controls["n"].value = 5
+    assert e.redraws == 2 and e.last_result == [0, 1, 2, 3, 4]
+    assert png_of(e) != first
+    e.controls["n"].value = 3  # back to a cached value: no new compute
+    assert calls == [(3, "red"), (5, "red")] and e.cache_hits == 1 and e.redraws == 3
+    assert png_of(e) == first
+
+
+def test_the_drawn_colour_follows_the_control():
+    from PIL import Image
+
+    e = make_explorer([])
+    e.controls["color"].value = "blue"
+    image = Image.open(io.BytesIO(png_of(e))).convert("RGB")
+    pixels = set(image.getdata())
+    assert (0, 0, 255) in pixels and (255, 0, 0) not in pixels
+
+
+def test_compute_error_is_shown_not_raised():
+    e = make_explorer([])
+    e.controls["n"].value = -1
+    data = e.output.outputs[0]["data"]
+    assert "course-error" in data["text/html"] and "n must be >= 0, got -1" in data["text/plain"]
+    assert e.last_error and e.redraws == 1
+
+
+def test_cache_size_bounds_memory():
+    calls = []
+    e = Explorer({"n": widgets.IntSlider(value=0, max=10)}, lambda n: calls.append(n) or n,
+                 lambda r, n: f"<b>{r}</b>", cache_size=2)
+    for v in (1, 2, 3, 0):
+        e.controls["n"].value = v
+    assert calls == [0, 1, 2, 3, 0], "0 was evicted, so it is computed again"
+    assert e.output.outputs[0]["data"]["text/html"] == "<b>0</b>"
+
+
+def test_static_fallback_in_mimebundle():
+    bundle = make_explorer([])._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+
+
+@pytest.mark.parametrize("args, error, text", [
+    (({}, lambda: 0, lambda r: ""), ValueError, "at least one control"),
+    (({"p": 0.5}, lambda p: 0, lambda r, p: ""), TypeError, "control 'p' must be an ipywidgets control"),
+    (({"p": widgets.FloatSlider()}, "f", lambda r, p: ""), TypeError, "compute and draw must be functions"),
+])
+def test_explorer_bad_input(args, error, text):
+    with pytest.raises(error, match=text):
+        Explorer(*args)
+
+
+def test_draw_must_return_figure_or_html():
+    e = Explorer({"p": widgets.FloatSlider()}, lambda p: p, lambda r, p: "<i>ok</i>")
+    with pytest.raises(TypeError, match="got int"):
+        e._as_output(3)
+    assert isinstance(e.output.outputs[0]["data"]["text/html"], str)
+    assert not isinstance(e._as_output("x"), Figure)
+
+
+def net():
+    return nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(), nn.BatchNorm1d(2)))
+
+
+def test_mode_tree_calls_real_module_and_redraws():
+    tree = ModeTree(net())
+    assert tree.tree.value.count('data-training="true"') == 5
+    changed = tree.call("1", "eval")
+    assert changed == {"1", "1.0", "1.1"}
+    assert tree.model[1].training is False and tree.model.training is True
+    assert tree.tree.value.count('data-training="false"') == 3 and "changed" in tree.tree.value
+    assert "model[1].eval()" in tree.log.value and "3 flags" in tree.log.value
+
+
+def test_mode_tree_buttons_use_picker():
+    tree = ModeTree(net())
+    tree.picker.value = "1.0"
+    tree.eval_button.click()
+    assert tree.model[1][0].training is False and tree.model[1][1].training is True
+    tree.picker.value = ""
+    tree.train_button.click()
+    assert all(m.training for m in tree.model.modules())
+
+
+def test_mode_tree_refresh_sees_changes_made_elsewhere():
+    tree = ModeTree(net())
+    tree.model.eval()
+    tree.refresh_button.click()
+    assert 'data-training="true"' not in tree.tree.value
+
+
+def test_mode_tree_bad_input():
+    tree = ModeTree(net())
+    with pytest.raises(ValueError, match="'fit'"):
+        tree.call("", "fit")
+    with pytest.raises(KeyError, match="'9'"):
+        tree.call("9", "eval")
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        ModeTree([nn.Linear(1, 1)])
+    assert "mode-tree" in module_tree_html(nn.Linear(1, 1))

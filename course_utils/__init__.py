@@ -35,3 +35,27 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def _show_figures_as_png() -> None:
+    """Make a bare ``matplotlib.figure.Figure`` display as a PNG in Jupyter.
+
+    The course builds figures without pyplot (see course_utils.plots); IPython only knows how to show such a
+    figure once pyplot's inline backend is loaded, so without this a notebook cell would print
+    ``<Figure size ...>`` instead of the plot.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to register
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    from .plots import figure_to_png
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: figure_to_png(fig))
+
+
+_show_figures_as_png()

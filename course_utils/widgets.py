@@ -15,6 +15,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 
 from ._validate import check_int, check_module
+from .modes import is_mode_dependent
 from .plots import RUN_COLORS, figure_to_output, figure_to_png
 
 
@@ -139,6 +140,10 @@ def _badge(training: bool) -> str:
             f'font-family:monospace">{word}</span>')
 
 
+_DEPENDS = (' <span style="color:#b35806;font-size:90%" title="this layer behaves differently in train and eval">'
+            "&#9873; mode-dependent</span>")
+
+
 def module_tree_html(model: nn.Module, highlight: set[str] | None = None) -> str:
     """HTML of ``model``'s module tree: one line per submodule, indented, with its ``training`` flag.
 
@@ -157,6 +162,7 @@ def module_tree_html(model: nn.Module, highlight: set[str] | None = None) -> str
             f'style="{style}padding-left:{depth * 1.5}em;font-family:monospace;line-height:1.6">'
             f"{_badge(module.training)} {html.escape(label)} "
             f'<span style="color:#666">({type(module).__name__})</span>'
+            f'{_DEPENDS if is_mode_dependent(module) else ""}'
             f'{" &larr; changed" if changed else ""}</div>'
         )
     return '<div class="mode-tree">' + "\n".join(lines) + "</div>"

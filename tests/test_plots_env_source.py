@@ -75,3 +75,16 @@ def test_seed_everything_repeats_and_rejects_bad_seeds():
         seed_everything(1.5)
     with pytest.raises(ValueError, match="seed must be >= 0, got -1"):
         seed_everything(-1)
+
+
+def test_figures_display_as_png_in_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import course_utils
+    from course_utils.plots import new_figure
+
+    shell = InteractiveShell.instance()
+    course_utils._show_figures_as_png()
+    fig, _ = new_figure()
+    data, _ = shell.display_formatter.format(fig)
+    assert data["image/png"][:4] == b"\x89PNG"

@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 LAB_PORT ?= 8888
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: setup lab test unit notebooks clean-venv
 
@@ -17,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) notebooks/00_start_here.ipynb
 
 test: setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest

@@ -1,0 +1,136 @@
+"""Unit tests for course_utils.batchnorm (notebook 03's helpers and explorer)."""
+import pytest
+import torch
+import torch.nn as nn
+from matplotlib.figure import Figure
+
+from course_utils.batchnorm import (BatchNormStream, batchnorm_explorer, batchnorm_stream, draw_batchnorm,
+                                    running_stats, sample_outputs_in_batches)
+
+
+def test_running_stats_snapshot_is_a_copy():
+    bn = nn.BatchNorm1d(2)
+    snap = running_stats(bn)
+    assert snap["num_batches_tracked"] == 0
+    assert torch.equal(snap["running_mean"], torch.zeros(2)) and torch.equal(snap["running_var"], torch.ones(2))
+    bn(torch.randn(4, 2) + 5)
+    assert torch.equal(snap["running_mean"], torch.zeros(2)), "the snapshot does not follow the layer"
+    assert running_stats(bn)["num_batches_tracked"] == 1
+
+
+def test_running_stats_without_tracking_and_bad_input():
+    assert running_stats(nn.BatchNorm2d(3, track_running_stats=False)) == {
+        "running_mean": None, "running_var": None, "num_batches_tracked": None}
+    with pytest.raises(TypeError, match="Linear"):
+        running_stats(nn.Linear(2, 2))
+
+
+def test_sample_outputs_depend_on_mates_only_in_train_mode():
+    torch.manual_seed(0)
+    bn = nn.BatchNorm1d(3)
+    bn(torch.randn(8, 3))
+    before = running_stats(bn)
+    sample = torch.tensor([1.0, 2.0, 3.0])
+    mates = [torch.randn(5, 3), torch.randn(5, 3) + 2]
+    train_rows = sample_outputs_in_batches(bn.train(), sample, mates)
+    assert train_rows.shape == (2, 3) and not torch.allclose(train_rows[0], train_rows[1])
+    eval_rows = sample_outputs_in_batches(bn.eval(), sample, mates)
+    assert torch.equal(eval_rows[0], eval_rows[1])
+    after = running_stats(bn)
+    assert torch.equal(before["running_mean"], after["running_mean"]), "the layer itself is never updated"
+    assert before["num_batches_tracked"] == after["num_batches_tracked"]
+
+
+def test_sample_outputs_bad_input():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match=r"\(1, 3\)"):
+        sample_outputs_in_batches(bn, torch.ones(1, 3), [torch.ones(2, 3)])
+    with pytest.raises(ValueError, match="empty"):
+        sample_outputs_in_batches(bn, torch.ones(3), [])
+    with pytest.raises(ValueError, match=r"mates\[0\].*\(2, 4\)"):
+        sample_outputs_in_batches(bn, torch.ones(3), [torch.ones(2, 4)])
+    with pytest.raises(TypeError, match="BatchNorm"):
+        sample_outputs_in_batches("bn", torch.ones(3), [torch.ones(2, 3)])
+
+
+def test_stream_in_train_mode_converges_to_the_true_stats():
+    result = batchnorm_stream("train", batch_size=32, momentum=0.1, steps=200, true_mean=3.0, true_std=2.0)
+    assert isinstance(result, BatchNormStream)
+    assert len(result.mean_trace) == 201 and float(result.mean_trace[0]) == 0 and float(result.var_trace[0]) == 1
+    assert abs(float(result.mean_trace[-1]) - 3) < 0.5 and abs(float(result.var_trace[-1]) - 4) < 1.2
+    assert result.sample_spread > 0
+
+
+def test_stream_in_eval_mode_never_moves():
+    result = batchnorm_stream("eval", batch_size=8)
+    assert bool((result.mean_trace == 0).all()) and bool((result.var_trace == 1).all())
+    assert result.sample_spread == 0
+
+
+def test_stream_cumulative_momentum_is_the_running_average():
+    result = batchnorm_stream("train", batch_size=16, momentum=None, steps=50)
+    assert abs(float(result.mean_trace[-1]) - 3) < 0.3
+
+
+def test_stream_bigger_batches_less_spread_and_a_batch_of_two_gives_plus_minus_one():
+    small = batchnorm_stream("train", batch_size=4)
+    big = batchnorm_stream("train", batch_size=64)
+    assert big.sample_spread < small.sample_spread
+    pair = batchnorm_stream("train", batch_size=2)
+    size = pair.sample_outputs.abs()
+    assert bool((size <= 1).all()) and float(size.median()) > 0.999, "two values normalize to ±1 (up to eps)"
+
+
+def test_stream_batch_of_one_raises_torch_error():
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        batchnorm_stream("train", batch_size=1)
+    assert batchnorm_stream("eval", batch_size=1).sample_spread == 0
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    ({"mode": "test"}, ValueError, "'test'"),
+    ({"batch_size": 0}, ValueError, "got 0"),
+    ({"momentum": 1.5}, ValueError, "1.5"),
+    ({"momentum": "0.1"}, TypeError, "'0.1'"),
+    ({"true_std": 0.0}, ValueError, "true_std"),
+    ({"steps": 2.0}, TypeError, "steps"),
+])
+def test_stream_bad_input(kwargs, error, text):
+    with pytest.raises(error, match=text):
+        batchnorm_stream(**kwargs)
+
+
+@pytest.mark.parametrize("mode, words", [("train", "momentum 0.1"), ("eval", "never move")])
+def test_draw_batchnorm_titles(mode, words):
+    result = batchnorm_stream(mode, steps=20, n_batches=10)
+    fig = draw_batchnorm(result)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert words in fig.axes[0].get_title()
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
+    if mode == "eval":
+        assert "the same output" in fig.axes[1].get_title()
+    with pytest.raises(TypeError, match="BatchNormStream"):
+        draw_batchnorm(None)
+
+
+def test_explorer_redraws_and_shows_the_batch_of_one_error():
+    explorer = batchnorm_explorer(steps=30)
+    assert explorer.redraws == 1 and explorer.last_result.mode == "train"
+    explorer.controls["mode"].value = "eval"
+    assert explorer.redraws == 2 and explorer.last_result.sample_spread == 0
+    explorer.controls["momentum"].value = None
+    assert explorer.last_result.momentum is None
+    explorer.controls["mode"].value = "train"
+    explorer.controls["batch_size"].value = 1
+    assert "Expected more than 1 value per channel" in explorer.last_error
+    assert "course-error" in explorer.output.outputs[0]["data"]["text/html"]
+    explorer.controls["batch_size"].value = 16
+    assert explorer.last_error is None and explorer.last_result.batch_size == 16
+    assert "image/png" in explorer.output.outputs[0]["data"]
+
+
+def test_explorer_bad_arguments():
+    with pytest.raises(ValueError, match="0.3"):
+        batchnorm_explorer(momentum=0.3)
+    with pytest.raises(ValueError, match="65"):
+        batchnorm_explorer(batch_size=65)

@@ -162,7 +162,7 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     momentum = "None (cumulative)" if result.momentum is None else f"{result.momentum:g}"
     final_mean, final_var = float(result.mean_trace[-1]), float(result.var_trace[-1])
     if result.mode == "eval":
-        stats_title = f"eval: running stats never move (mean {final_mean:g}, var {final_var:g})"
+        stats_title = f"eval: the running stats never move from mean {final_mean:g}, var {final_var:g}"
     else:
         stats_title = (f"train, momentum {momentum}: running mean → {final_mean:.2f}, var → {final_var:.2f}\n"
                        f"(data: {result.true_mean:g}, {result.true_var:g})")
@@ -176,7 +176,8 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     ax_sample.set_ylabel(f"output for the sample x = {result.sample_value:g}")
     ax_sample.legend(fontsize=8, loc="lower right")
     if result.sample_spread < 1e-6:
-        sample_title = f"{result.mode}: the same output {outputs[0]:.3f} in all {len(outputs)} batches"
+        sample_title = (f"{result.mode}: the same output {outputs[0]:.3f} in all {len(outputs)} batches\n"
+                        f"(normalized with the running stats {final_mean:.2f}, {final_var:.2f})")
     else:
         sample_title = (f"{result.mode}, batch size {result.batch_size}: the same sample's output ranges over "
                         f"{outputs.min():.2f} … {outputs.max():.2f}")

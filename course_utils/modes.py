@@ -8,12 +8,13 @@ import contextlib
 from dataclasses import dataclass
 from typing import Iterator
 
+import torch
 import torch.nn as nn
 import torch.nn.modules.batchnorm as _bn
 import torch.nn.modules.dropout as _dropout
 import torch.nn.modules.instancenorm as _instancenorm
 
-from ._validate import check_module
+from ._validate import check_choice, check_module
 
 MODE_DEPENDENT_TYPES: tuple[type, ...] = (
     _dropout._DropoutNd,  # Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout
@@ -100,3 +101,230 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         set_modes(model, saved)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ModeWatcher: catch mode bugs while a learner's own loop runs
+# --------------------------------------------------------------------------------------------------------------
+
+PROBLEM_KINDS: tuple[str, ...] = ("train_step_in_eval", "eval_in_train_mode", "frozen_module_reset")
+"""The kinds of problem :class:`ModeWatcher` reports."""
+
+
+class ModeWarning(UserWarning):
+    """Warning category for the problems :class:`ModeWatcher` finds (filter it with ``warnings.filterwarnings``)."""
+
+
+class ModeError(RuntimeError):
+    """Raised by a ``ModeWatcher(model, strict=True)`` at the first problem it sees."""
+
+
+@dataclass(frozen=True)
+class ModeProblem:
+    """One problem seen by :class:`ModeWatcher`: its ``kind``, the submodule it concerns, and what to do about it."""
+
+    kind: str
+    module: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _is_frozen(module: nn.Module) -> bool:
+    """True if ``module`` has parameters and none of them requires a gradient."""
+    has_any = False
+    for p in module.parameters():
+        if p.requires_grad:
+            return False
+        has_any = True
+    return has_any
+
+
+def _tensors_in(value: object, limit: int = 8) -> list:
+    """Tensors found in a forward's output (a tensor, or a tuple/list/dict/namedtuple of them), at most ``limit``."""
+
+    found: list = []
+    stack = [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+class ModeWatcher:
+    """Watch a model while your ordinary training loop runs, and report mode bugs as they happen.
+
+    Use it as a context manager around the loop you already have::
+
+        with ModeWatcher(model) as watcher:
+            for epoch in range(epochs):
+                ...                      # your loop, unchanged
+        print(watcher.problems)          # [] when nothing was wrong
+
+    It reports three kinds of problem (``problem.kind``), each once per kind and submodule, as a
+    :class:`ModeWarning` too (``strict=True`` raises :class:`ModeError` instead):
+
+    - ``"train_step_in_eval"``: gradients flowed back (``loss.backward()``) through a forward pass made while
+      the model was in eval mode, so dropout was off and BatchNorm used frozen running statistics while training.
+    - ``"eval_in_train_mode"``: a forward pass under ``torch.no_grad()`` / ``torch.inference_mode()`` (which
+      looks like evaluation) while the model was in training mode, so dropout dropped and BatchNorm used batch
+      statistics and updated its running statistics with validation data.
+    - ``"frozen_module_reset"``: a submodule that was in eval mode with all its parameters frozen while the
+      model trained is later in training mode while still frozen (typically ``model.train()`` undid
+      ``backbone.eval()``).
+
+    It stays silent for models without any mode-dependent layer (their output cannot depend on the mode), when
+    modes are right but ``no_grad`` is merely missing from evaluation (a waste of memory, not a mode bug), and
+    when a frozen submodule is unfrozen on purpose (``requires_grad_(True)``) before it is put back in training.
+
+    Known limits: it watches calls of ``model`` itself (not of a submodule called on its own), and BatchNorm
+    recalibration under ``no_grad`` in training mode (``torch.optim.swa_utils.update_bn``) is reported although
+    it is deliberate; pass ``ignore=("eval_in_train_mode",)`` for such code.
+    """
+
+    def __init__(self, model: nn.Module, strict: bool = False, warn: bool = True,
+                 ignore: tuple[str, ...] | list[str] = ()) -> None:
+        check_module("model", model)
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be True or False, got {strict!r}")
+        if not isinstance(warn, bool):
+            raise TypeError(f"warn must be True or False, got {warn!r}")
+        if isinstance(ignore, str):
+            raise TypeError(f"ignore must be a tuple of problem kinds such as ('eval_in_train_mode',), got {ignore!r}")
+        for kind in ignore:
+            check_choice("ignore", kind, PROBLEM_KINDS)
+        self.model = model
+        self.strict = strict
+        self.warn = warn
+        self.ignore = frozenset(ignore)
+        self.problems: list[ModeProblem] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._handles: list = []
+        self._mode_dependent: list[tuple[str, nn.Module]] = []
+        self._candidates: list[tuple[str, nn.Module]] = []
+        self._frozen_eval: set[str] = set()
+        self._active = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def __enter__(self) -> "ModeWatcher":
+        if self._active:
+            raise RuntimeError("this ModeWatcher is already watching; use one `with` block at a time")
+        modules = list(self.model.named_modules())
+        self._mode_dependent = [(n, m) for n, m in modules if is_mode_dependent(m)]
+        dependent_names = [n for n, _ in self._mode_dependent]
+
+        def contains_dependent(name: str) -> bool:
+            prefix = name + "."
+            return any(d == name or d.startswith(prefix) for d in dependent_names)
+
+        # Submodules whose mode matters and that can be frozen: they hold parameters and a mode-dependent layer.
+        self._candidates = [(n, m) for n, m in modules
+                            if n and contains_dependent(n) and any(True for _ in m.parameters())]
+        self._frozen_eval = set()
+        if self._mode_dependent:
+            self._handles.append(self.model.register_forward_hook(self._after_forward))
+            if self.model.training:
+                self._scan_frozen()
+        self._active = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._active = False
+
+    # -- reporting -------------------------------------------------------------------------------------------
+    def _report(self, kind: str, module: str, message: str) -> None:
+        key = (kind, module)
+        if kind in self.ignore or key in self._seen:
+            return
+        self._seen.add(key)
+        problem = ModeProblem(kind, module, message)
+        self.problems.append(problem)
+        if self.strict:
+            raise ModeError(str(problem))
+        if self.warn:
+            import warnings
+
+            warnings.warn(str(problem), ModeWarning, stacklevel=3)
+
+    def summary(self) -> str:
+        """One line per problem, or a sentence saying none was seen."""
+        if not self.problems:
+            return "ModeWatcher: no mode problem seen."
+        return "\n".join(f"ModeWatcher: {p}" for p in self.problems)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(p.kind for p in self.problems) or "none"
+        return f"ModeWatcher({type(self.model).__name__}, problems: {kinds})"
+
+    # -- the checks ------------------------------------------------------------------------------------------
+    def _scan_frozen(self) -> None:
+        """While the model trains: remember frozen submodules in eval mode; report those switched back."""
+        reported_prefixes: list[str] = []
+        for name, module in self._candidates:
+            if module.training:
+                if name in self._frozen_eval:
+                    self._frozen_eval.discard(name)
+                    if _is_frozen(module) and not any(name.startswith(p) for p in reported_prefixes):
+                        reported_prefixes.append(name + ".")
+                        self._report(
+                            "frozen_module_reset", name,
+                            f"submodule '{name}' ({type(module).__name__}) was frozen and in eval mode, and is now in "
+                            f"training mode again while still frozen: its BatchNorm running statistics update and "
+                            f"its dropout drops. A model.train() call probably undid '{name}.eval()'. Fix: call "
+                            f"model.{name}.eval() right after every model.train(), or override train() in your "
+                            f"model so that it keeps '{name}' in eval mode (and returns self).")
+            elif name not in self._frozen_eval and _is_frozen(module):
+                self._frozen_eval.add(name)
+
+    def _after_forward(self, module: nn.Module, args: object, output: object) -> None:
+        """One hook after each forward of the model (a single hook keeps the cost per step tiny)."""
+        if module.training:
+            if self._candidates:
+                self._scan_frozen()
+            if not torch.is_grad_enabled():
+                self._check_eval_in_train_mode()
+            return
+        if torch.is_grad_enabled() and ("train_step_in_eval", "") not in self._seen:
+            self._watch_backward(output)
+
+    def _check_eval_in_train_mode(self) -> None:
+        active = [n or "(model)" for n, m in self._mode_dependent if m.training]
+        if active:
+            self._report(
+                "eval_in_train_mode", "",
+                f"a forward pass ran under torch.no_grad()/inference_mode() (evaluation) while the model was "
+                f"in training mode: {len(active)} mode-dependent layer(s) such as '{active[0]}' still behave "
+                f"as in training (dropout drops, BatchNorm uses the batch and updates its running statistics). "
+                f"Fix: call model.eval() before evaluating (or use `with evaluating(model):`), and model.train() "
+                f"again before the next training step.")
+
+    def _watch_backward(self, output: object) -> None:
+        if "train_step_in_eval" in self.ignore:
+            return
+        off = [n or "(model)" for n, m in self._mode_dependent if not m.training]
+        if not off:
+            return
+        for tensor in _tensors_in(output):
+            if tensor.requires_grad:
+                tensor.register_hook(lambda grad, off=off: self._on_backward(off))
+                break
+
+    def _on_backward(self, off: list[str]) -> None:
+        if not any(p.requires_grad for p in self.model.parameters()):
+            return  # gradients for the input only (e.g. saliency maps): eval mode is right there
+        self._report(
+            "train_step_in_eval", "",
+            f"gradients flowed back through a forward pass made while the model was in eval mode: "
+            f"{len(off)} mode-dependent layer(s) such as '{off[0]}' behaved as in evaluation during a training step "
+            f"(no dropout, BatchNorm frozen on its running statistics). A model.eval() for validation was probably "
+            f"not undone. Fix: call model.train() at the top of every training epoch, or evaluate inside "
+            f"`with evaluating(model):`, which restores the previous modes.")

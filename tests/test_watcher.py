@@ -1,0 +1,198 @@
+"""ModeWatcher on real training loops: every problem kind, and the silences it promises."""
+import warnings
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course_utils.models import mlp, small_cnn
+from course_utils.modes import ModeError, ModeWarning, ModeWatcher, evaluating
+
+
+def _data(n=32, image=False):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 1, 8, 8, generator=g) if image else torch.randn(n, 64, generator=g)
+    return x, torch.randint(0, 10, (n,), generator=g)
+
+
+def _step(model, opt, x, y):
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def _loop(model, placement="inside", epochs=3, grad_off=True, watch_kwargs=None):
+    torch.manual_seed(0)
+    x, y = _data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModeWarning)
+        with ModeWatcher(model, **(watch_kwargs or {})) as watcher:
+            if placement == "outside":
+                model.train()
+            for _ in range(epochs):
+                if placement == "inside":
+                    model.train()
+                for _ in range(2):
+                    _step(model, opt, x, y)
+                if placement != "never_eval":
+                    model.eval()
+                if grad_off:
+                    with torch.no_grad():
+                        model(x)
+                else:
+                    model(x)
+    return watcher
+
+
+def _kinds(watcher):
+    return [p.kind for p in watcher.problems]
+
+
+def test_correct_loop_is_silent():
+    assert _kinds(_loop(mlp(dropout=0.3, batchnorm=True))) == []
+
+
+def test_misplaced_train_is_reported_once():
+    watcher = _loop(mlp(dropout=0.3, batchnorm=True), placement="outside", epochs=4)
+    assert _kinds(watcher) == ["train_step_in_eval"]
+    assert "model.train()" in watcher.problems[0].message
+
+
+def test_never_eval_is_reported():
+    watcher = _loop(mlp(dropout=0.3), placement="never_eval")
+    assert _kinds(watcher) == ["eval_in_train_mode"]
+    assert "model.eval()" in watcher.problems[0].message
+
+
+def test_inference_mode_in_train_mode_is_reported():
+    model = mlp(batchnorm=True)
+    x, _ = _data()
+    with ModeWatcher(model, warn=False) as watcher, torch.inference_mode():
+        model(x)
+    assert _kinds(watcher) == ["eval_in_train_mode"]
+
+
+def test_no_mode_dependent_layer_is_silent():
+    assert _kinds(_loop(mlp(), placement="outside")) == []
+    assert _kinds(_loop(mlp(), placement="never_eval")) == []
+
+
+def test_missing_no_grad_alone_is_silent():
+    assert _kinds(_loop(mlp(dropout=0.3, batchnorm=True), grad_off=False)) == []
+
+
+def test_input_gradients_on_frozen_model_are_silent():
+    model = mlp(dropout=0.3).eval().requires_grad_(False)
+    x, _ = _data()
+    x.requires_grad_(True)
+    with ModeWatcher(model, warn=False) as watcher:
+        model(x).sum().backward()
+    assert watcher.problems == []
+
+
+def _frozen_backbone_loop(fix=None, unfreeze=False):
+    torch.manual_seed(0)
+    model = small_cnn()
+    model.backbone.requires_grad_(False)
+    model.backbone.eval()
+    x, y = _data(image=True)
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    with ModeWatcher(model, warn=False) as watcher:
+        for epoch in range(3):
+            if unfreeze and epoch == 1:
+                model.backbone.requires_grad_(True)
+            model.train()
+            if fix == "recall" or (unfreeze and epoch == 0):
+                model.backbone.eval()
+            _step(model, opt, x, y)
+            with evaluating(model), torch.no_grad():
+                model(x)
+    return watcher
+
+
+def test_frozen_backbone_reset_is_reported_once():
+    watcher = _frozen_backbone_loop()
+    assert _kinds(watcher) == ["frozen_module_reset"]
+    assert watcher.problems[0].module == "backbone"
+    assert "backbone.eval()" in watcher.problems[0].message
+
+
+def test_frozen_backbone_fixed_is_silent():
+    assert _kinds(_frozen_backbone_loop(fix="recall")) == []
+
+
+def test_deliberate_unfreezing_is_silent():
+    assert _kinds(_frozen_backbone_loop(unfreeze=True)) == []
+
+
+def test_override_train_fix_is_silent():
+    class Frozen(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = small_cnn()
+            self.net.backbone.requires_grad_(False)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.net.backbone.eval()
+            return self
+
+        def forward(self, x):
+            return self.net(x)
+
+    model = Frozen().train()
+    x, y = _data(image=True)
+    opt = torch.optim.SGD(model.net.head.parameters(), lr=0.01)
+    with ModeWatcher(model, warn=False) as watcher:
+        for _ in range(2):
+            model.train()
+            _step(model, opt, x, y)
+    assert watcher.problems == []
+
+
+def test_warning_is_emitted_once_per_kind():
+    model = mlp(dropout=0.3)
+    x, _ = _data()
+    with pytest.warns(ModeWarning) as record:
+        with ModeWatcher(model), torch.no_grad():
+            model(x)
+            model(x)
+    assert len([r for r in record if issubclass(r.category, ModeWarning)]) == 1
+
+
+def test_strict_raises():
+    model = mlp(dropout=0.3)
+    x, _ = _data()
+    with pytest.raises(ModeError, match="eval_in_train_mode"):
+        with ModeWatcher(model, strict=True), torch.no_grad():
+            model(x)
+
+
+def test_hooks_removed_after_exit():
+    model = mlp(dropout=0.3)
+    with ModeWatcher(model, warn=False) as watcher:
+        pass
+    with torch.no_grad():
+        model(torch.randn(2, 64))
+    assert watcher.problems == []
+    assert not model._forward_hooks and not model._forward_pre_hooks
+
+
+def test_ignore_and_summary():
+    model = mlp(dropout=0.3)
+    with ModeWatcher(model, ignore=("eval_in_train_mode",)) as watcher, torch.no_grad():
+        model(torch.randn(2, 64))
+    assert watcher.problems == [] and "no mode problem" in watcher.summary()
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"model": "net"}, TypeError), ({"model": nn.Linear(2, 2), "strict": 1}, TypeError),
+    ({"model": nn.Linear(2, 2), "ignore": ("typo",)}, ValueError),
+    ({"model": nn.Linear(2, 2), "ignore": "eval_in_train_mode"}, TypeError),
+])
+def test_bad_arguments(kwargs, error):
+    with pytest.raises(error, match="net|strict|typo|ignore"):
+        ModeWatcher(**kwargs)

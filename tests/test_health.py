@@ -176,7 +176,7 @@ def executed(notebook: Path) -> dict:
     """The two executions of ``notebook`` (all notebooks are executed, two at a time, on the first call)."""
     if not _RESULTS:
         workers = int(os.environ.get("COURSE_HEALTH_WORKERS", min(2, os.cpu_count() or 1)))
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("spawn")  # no fork of a process that runs torch threads
         pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
         for nb in NOTEBOOKS:
             _RESULTS[str(nb)] = pool.submit(run_twice, str(nb), UNSHARE)

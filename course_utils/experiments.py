@@ -1,0 +1,414 @@
+"""The experiments of notebook 05, "The misplaced train() pitfall": seeded runs of the same model on the same
+data with ``model.train()`` in different places, their figures, and the explorer.
+
+Two set-ups ship (:data:`SETUPS`), each chosen so that the effect is clear, robust across seeds and fast on one
+CPU core:
+
+- ``"digits"``: 300 training images of the shipped UCI digits, an MLP (64 -> 128 -> 128 -> 10) with BatchNorm and
+  Dropout(0.5), Adam lr 2e-3, batch 32, 30 epochs;
+- ``"moons"``: 100 noisy 2-D "moons" points (1,000 for validation), an MLP (2 -> 128 -> 128 -> 2) with
+  BatchNorm and Dropout(0.5), 60 epochs, so a decision boundary can be drawn.
+
+Every run is cached by its configuration (:func:`train_run`): the notebook's side-by-side comparison fills the
+cache that the explorer then reads, and a run is never trained twice in one kernel.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import html
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import ipywidgets as widgets
+import torch
+import torch.nn as nn
+from matplotlib.figure import Figure
+from torch.utils.data import TensorDataset
+
+from ._validate import check_choice, check_float, check_int, check_module
+from .data import digits_tensors, toy_2d_tensors
+from .models import mlp
+from .plots import PLACEMENT_LABELS, color_for, figure_to_png, new_figure
+from .training import PLACEMENTS, History, evaluate, fit
+from .widgets import Explorer
+
+SETUPS: dict[str, dict[str, Any]] = {
+    "digits": {"in_features": 64, "out_features": 10, "hidden": (128, 128), "epochs": 30, "lr": 2e-3,
+               "batch_size": 32, "train_size": 300},
+    "moons": {"in_features": 2, "out_features": 2, "hidden": (128, 128), "epochs": 60, "lr": 2e-3,
+              "batch_size": 32, "n_train": 100, "n_val": 1000, "noise": 0.25},
+}
+"""The two shipped experiments: model size, optimiser settings and data size for each data set."""
+
+SHIPPED_SEED = 0
+"""The seed the notebook's assertions are made on (a unit test checks the claims on other seeds too)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished training run.
+
+    ``history`` is what :func:`course_utils.training.fit` recorded while training: its ``train_loss`` is the
+    mean loss of the training steps *in the mode they ran in* (with dropout on when the placement is right),
+    and for ``"never_eval"`` its ``val_loss`` was measured in training mode. The ``clean_*`` numbers are
+    measured afterwards, identically for every run: the final model in eval mode, under ``no_grad``.
+    """
+
+    dataset: str
+    placement: str
+    dropout: float
+    batchnorm: bool
+    seed: int
+    history: History
+    model: nn.Module
+    clean_train_loss: float
+    clean_val_loss: float
+    clean_val_acc: float
+
+    @property
+    def final_gap(self) -> float:
+        """Last epoch's validation loss minus training loss, as recorded during training."""
+        return self.history.gap[-1]
+
+    @property
+    def clean_gap(self) -> float:
+        """Validation loss minus training loss, both measured on the final model in eval mode."""
+        return self.clean_val_loss - self.clean_train_loss
+
+
+class TensorBatches:
+    """Mini-batches of a ``TensorDataset`` sliced straight from its tensors: what a ``DataLoader`` over the same
+    data yields, without fetching the samples one by one (about twice as fast for tiny models).
+
+    With ``shuffle=True`` each pass draws a new order from ``generator`` (which :func:`~course_utils.training.fit`
+    re-seeds), so runs are reproducible; ``drop_last=True`` drops a final short batch.
+    """
+
+    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 drop_last: bool = False) -> None:
+        if not isinstance(dataset, TensorDataset):
+            raise TypeError(f"dataset must be a TensorDataset, got {type(dataset).__name__}")
+        self.x, self.y = dataset.tensors
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0)) if shuffle else None
+
+    def __len__(self) -> int:
+        n = len(self.y)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.y)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for i in range(len(self)):
+            index = order[i * self.batch_size:(i + 1) * self.batch_size]
+            yield self.x[index], self.y[index]
+
+
+@functools.lru_cache(maxsize=4)
+def _datasets(dataset: str, seed: int) -> tuple[TensorDataset, TensorDataset]:
+    setup = SETUPS[dataset]
+    if dataset == "digits":
+        return digits_tensors(train_size=setup["train_size"])
+    return toy_2d_tensors("moons", n_train=setup["n_train"], n_val=setup["n_val"], noise=setup["noise"], seed=0)
+
+
+def datasets(dataset: str = "digits") -> tuple[TensorDataset, TensorDataset]:
+    """The (train, validation) datasets of a shipped set-up (the same for every seed)."""
+    check_choice("dataset", dataset, tuple(SETUPS))
+    return _datasets(dataset, 0)
+
+
+def _check_config(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int,
+                  epochs: int | None) -> tuple[float, int]:
+    check_choice("dataset", dataset, tuple(SETUPS))
+    check_choice("placement", placement, PLACEMENTS)
+    dropout = round(check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False), 4)
+    if not isinstance(batchnorm, bool):
+        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+    check_int("seed", seed, minimum=0)
+    epochs = SETUPS[dataset]["epochs"] if epochs is None else check_int("epochs", epochs, minimum=1, maximum=500)
+    return dropout, epochs
+
+
+def train_run(dataset: str = "digits", placement: str = "inside", dropout: float = 0.5, batchnorm: bool = True,
+              seed: int = SHIPPED_SEED, epochs: int | None = None) -> Run:
+    """Train the set-up ``dataset`` with ``model.train()`` placed as ``placement`` and return the :class:`Run`.
+
+    The same ``seed`` gives the same initial weights, the same shuffles and the same dropout masks, so two
+    placements differ only in where ``train()`` is called. Results are cached by configuration: do not modify
+    the returned ``run.model`` (copy it with ``copy.deepcopy`` first).
+
+    Args:
+        dataset: ``"digits"`` or ``"moons"`` (see :data:`SETUPS`).
+        placement: ``"inside"``, ``"outside"`` or ``"never_eval"`` (see :data:`course_utils.training.PLACEMENTS`).
+        dropout: dropout probability after each hidden layer (0 leaves Dropout out).
+        batchnorm: put BatchNorm1d after each hidden Linear.
+        seed: initial weights, shuffling and dropout masks.
+        epochs: defaults to the set-up's.
+    """
+    dropout, epochs = _check_config(dataset, placement, dropout, batchnorm, seed, epochs)
+    return _train_run(dataset, placement, dropout, batchnorm, seed, epochs)
+
+
+@functools.lru_cache(maxsize=256)
+def _train_run(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int, epochs: int) -> Run:
+    setup = SETUPS[dataset]
+    train, val = _datasets(dataset, 0)
+    torch.manual_seed(seed)
+    model = mlp(setup["in_features"], setup["hidden"], setup["out_features"], dropout=dropout, batchnorm=batchnorm)
+    train_loader = TensorBatches(train, setup["batch_size"], shuffle=True, seed=seed, drop_last=True)
+    val_loader = TensorBatches(val, 1024)
+    history = fit(model, train_loader, val_loader, epochs=epochs, placement=placement, lr=setup["lr"], seed=seed)
+    model.eval()
+    clean_train_loss, _ = evaluate(model, TensorBatches(train, 1024))
+    clean_val_loss, clean_val_acc = evaluate(model, val_loader)
+    return Run(dataset, placement, dropout, batchnorm, seed, history, model, clean_train_loss, clean_val_loss,
+               clean_val_acc)
+
+
+def compare_placements(dataset: str = "digits", placements: Sequence[str] = PLACEMENTS, dropout: float = 0.5,
+                       batchnorm: bool = True, seed: int = SHIPPED_SEED, epochs: int | None = None
+                       ) -> dict[str, Run]:
+    """Train the same model on the same data once per placement, with the same seed: ``{placement: Run}``."""
+    if isinstance(placements, str) or not placements:
+        raise ValueError(f"placements must be a non-empty sequence such as ('inside', 'outside'), got {placements!r}")
+    return {p: train_run(dataset, p, dropout, batchnorm, seed, epochs) for p in placements}
+
+
+def clear_cache() -> None:
+    """Forget every cached run (the next call trains again)."""
+    _train_run.cache_clear()
+
+
+# --- what a misplaced train() does to BatchNorm -------------------------------------------------------------------
+
+def batchnorm_mismatch(model: nn.Module, x: torch.Tensor) -> list[float]:
+    """For each BatchNorm layer of ``model``: how far its ``running_mean`` is from the actual mean of its input
+    on ``x``, relative to that mean (``|actual - running| / |actual|``, 0 = the running statistics fit the data).
+
+    In eval mode BatchNorm normalizes with ``running_mean``/``running_var``; when they are stale, each unit is
+    shifted by a wrong amount. The model's modes are left as they were.
+    """
+    check_module("model", model)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of inputs, got {type(x).__name__}")
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+              and m.running_mean is not None]
+    if not layers:
+        raise ValueError("model has no BatchNorm layer with running statistics")
+    inputs: dict[int, torch.Tensor] = {}
+    handles = [layer.register_forward_pre_hook(lambda mod, args, i=i: inputs.__setitem__(i, args[0].detach()))
+               for i, layer in enumerate(layers)]
+    saved = {name: m.training for name, m in model.named_modules()}
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for name, m in model.named_modules():
+            m.training = saved[name]
+    mismatch = []
+    for i, layer in enumerate(layers):
+        actual = inputs[i].mean(0)
+        mismatch.append(float((actual - layer.running_mean).norm() / actual.norm().clamp_min(1e-12)))
+    return mismatch
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+
+def _check_runs(runs: Mapping[str, Run]) -> None:
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("runs must be a non-empty dict {placement: Run}, e.g. from compare_placements()")
+    for name, run in runs.items():
+        if not isinstance(run, Run):
+            raise TypeError(f"runs[{name!r}] must be a Run, got {type(run).__name__}")
+
+
+def summary_table(runs: Mapping[str, Run]) -> str:
+    """A plain-text table of each run's final numbers: recorded losses and gap, clean (eval-mode) numbers."""
+    _check_runs(runs)
+    head = (f"{'run':<32} {'train loss':>10} {'val loss':>9} {'gap':>7} {'val acc':>8}   "
+            f"{'clean val loss':>14} {'clean gap':>9} {'clean acc':>9}")
+    lines = [head, "-" * len(head)]
+    for name, run in runs.items():
+        h = run.history
+        lines.append(f"{PLACEMENT_LABELS.get(name, name):<32} {h.train_loss[-1]:>10.3f} {h.val_loss[-1]:>9.3f} "
+                     f"{run.final_gap:>7.3f} {h.val_acc[-1]:>8.3f}   {run.clean_val_loss:>14.3f} "
+                     f"{run.clean_gap:>9.3f} {run.clean_val_acc:>9.3f}")
+    return "\n".join(lines)
+
+
+def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figure:
+    """Three panels for runs side by side: losses per epoch (dashed training, solid validation), the gap, and
+    validation accuracy, one colour per placement. The default title states the finding."""
+    _check_runs(runs)
+    fig, axes = new_figure(1, 3, width=13, height=3.9)
+    for i, (name, run) in enumerate(runs.items()):
+        h, color, label = run.history, color_for(name, i), PLACEMENT_LABELS.get(name, name)
+        epochs = range(1, h.epochs + 1)
+        axes[0].plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
+        axes[0].plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
+        axes[1].plot(epochs, h.gap, "-", color=color, label=label)
+        axes[2].plot(epochs, h.val_acc, "-", color=color, label=label)
+    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss (dashed: training, solid: validation)")
+    axes[1].axhline(0, color="0.6", lw=0.8)
+    axes[1].set(xlabel="epoch", ylabel="validation − training loss", title="Generalization gap")
+    axes[2].set(xlabel="epoch", ylabel="validation accuracy", title="Accuracy barely tells them apart")
+    axes[0].legend(fontsize=7)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(title or _finding(runs))
+    return fig
+
+
+def _finding(runs: Mapping[str, Run]) -> str:
+    if "inside" in runs and "outside" in runs:
+        a, b = runs["inside"].history, runs["outside"].history
+        return (f"train() once before the loop: gap {b.gap[-1]:.2f} vs {a.gap[-1]:.2f}, "
+                f"final validation loss {b.val_loss[-1]:.3f} vs {a.val_loss[-1]:.3f} (correct loop)")
+    return "Loss, gap and accuracy per epoch"
+
+
+def _boundary_axes(ax: Any, run: Run, data: TensorDataset, resolution: int) -> None:
+    x, y = data.tensors
+    lo, hi = x.min(0).values - 0.3, x.max(0).values + 0.3
+    gx, gy = torch.meshgrid(torch.linspace(float(lo[0]), float(hi[0]), resolution),
+                            torch.linspace(float(lo[1]), float(hi[1]), resolution), indexing="xy")
+    grid = torch.stack([gx.flatten(), gy.flatten()], 1)
+    model = run.model
+    saved = model.training
+    model.eval()
+    with torch.no_grad():
+        prob = torch.softmax(model(grid), 1)[:, 1].reshape(resolution, resolution)
+    model.train(saved)
+    ax.contourf(gx.numpy(), gy.numpy(), prob.numpy(), levels=10, cmap="RdBu_r", alpha=0.45, vmin=0, vmax=1)
+    ax.contour(gx.numpy(), gy.numpy(), prob.numpy(), levels=[0.5], colors=color_for(run.placement), linewidths=2)
+    ax.scatter(x[:, 0].numpy(), x[:, 1].numpy(), c=y.numpy(), cmap="RdBu_r", s=12, edgecolors="k",
+               linewidths=0.4, vmin=0, vmax=1)
+    ax.set(xlabel="x₁", ylabel="x₂", xticks=[], yticks=[])
+
+
+def boundary_figure(runs: Mapping[str, Run], resolution: int = 120) -> Figure:
+    """For 2-D runs: each run's decision boundary (top, with the training points) above its loss curves."""
+    _check_runs(runs)
+    check_int("resolution", resolution, minimum=10, maximum=600)
+    for name, run in runs.items():
+        if run.dataset != "moons":
+            raise ValueError(f"runs[{name!r}] was trained on {run.dataset!r}; decision boundaries need 2-D data "
+                             "(dataset='moons')")
+    train, _ = datasets("moons")
+    fig, axes = new_figure(2, len(runs), width=4.2 * len(runs), height=7)
+    axes = axes.reshape(2, len(runs))
+    top = max(max(r.history.val_loss + r.history.train_loss) for r in runs.values())
+    for j, (name, run) in enumerate(runs.items()):
+        h, color = run.history, color_for(name, j)
+        _boundary_axes(axes[0, j], run, train, resolution)
+        axes[0, j].set_title(f"{PLACEMENT_LABELS.get(name, name)}\nclean val loss {run.clean_val_loss:.3f}, "
+                             f"acc {run.clean_val_acc:.1%}", fontsize=9)
+        epochs = range(1, h.epochs + 1)
+        axes[1, j].plot(epochs, h.train_loss, "--", color=color, label="training")
+        axes[1, j].plot(epochs, h.val_loss, "-", color=color, label="validation")
+        axes[1, j].set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, min(top, 1.5) * 1.05),
+                       title=f"final gap {run.final_gap:.2f}")
+        axes[1, j].legend(fontsize=8)
+    fig.suptitle("Decision boundary (line: 50 %) and loss curves of each run on the same 100 points")
+    return fig
+
+
+# --- the explorer ------------------------------------------------------------------------------------------------
+
+def explorer_compute(placement: str = "outside", dropout: float = 0.5, batchnorm: bool = True,
+                     seed: int = SHIPPED_SEED, epochs: int = 60) -> dict[str, Run]:
+    """The explorer's pure function: the chosen placement's run on the 2-D moons and the correct run with the
+    same settings (``{"inside": Run, placement: Run}``; one entry when the placement is ``"inside"``)."""
+    runs = {"inside": train_run("moons", "inside", dropout, batchnorm, seed, epochs)}
+    runs[placement] = train_run("moons", placement, dropout, batchnorm, seed, epochs)
+    return runs
+
+
+def explorer_draw(runs: Mapping[str, Run], placement: str = "outside", resolution: int = 60,
+                  **_values: Any) -> Figure:
+    """The explorer's drawing: loss curves of the runs, their gaps, and the chosen run's decision boundary."""
+    _check_runs(runs)
+    fig, axes = new_figure(1, 3, width=13, height=3.9)
+    for i, (name, run) in enumerate(runs.items()):
+        h, color, label = run.history, color_for(name, i), PLACEMENT_LABELS.get(name, name)
+        epochs = range(1, h.epochs + 1)
+        axes[0].plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
+        axes[0].plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
+        axes[1].plot(epochs, h.gap, "-", color=color, label=label)
+    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss (dashed: training, solid: validation)")
+    axes[0].legend(fontsize=7)
+    axes[1].axhline(0, color="0.6", lw=0.8)
+    axes[1].set(xlabel="epoch", ylabel="validation − training loss", title="Generalization gap")
+    axes[1].legend(fontsize=7)
+    chosen = runs[placement] if placement in runs else next(iter(runs.values()))
+    train, _ = datasets("moons")
+    _boundary_axes(axes[2], chosen, train, resolution)
+    axes[2].set_title(f"Decision boundary: {PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}", fontsize=9)
+    ref = runs["inside"]
+    if chosen.placement == "inside":
+        finding = f"Correct loop: final gap {ref.final_gap:.2f}, validation loss {ref.history.val_loss[-1]:.3f}"
+    else:
+        finding = (f"{PLACEMENT_LABELS[chosen.placement]}: gap {chosen.final_gap:.2f} vs {ref.final_gap:.2f}, "
+                   f"validation loss {chosen.history.val_loss[-1]:.3f} vs {ref.history.val_loss[-1]:.3f} (correct)")
+    fig.suptitle(finding)
+    return fig
+
+
+def figure_html(fig: Figure, dpi: int = 80) -> str:
+    """``fig`` as an HTML ``<img>`` with an embedded PNG (so an explorer can cache the finished drawing)."""
+    png = base64.b64encode(figure_to_png(fig, dpi=dpi)).decode("ascii")
+    title = html.escape(fig._suptitle.get_text() if fig._suptitle is not None else "figure")  # noqa: SLF001
+    return (f'<figure class="course-figure" style="margin:0"><img src="data:image/png;base64,{png}" alt="{title}" '
+            f'style="max-width:100%"/><figcaption style="display:none">{title}</figcaption></figure>')
+
+
+def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm: bool = True,
+                     seed: int = SHIPPED_SEED, epochs: int = 60) -> Explorer:
+    """An :class:`~course_utils.widgets.Explorer`: placement, dropout p, BatchNorm on/off, seed and epochs ->
+    loss curves, gap and decision boundary on the 2-D moons (compared with the correct loop).
+
+    Both the runs and the finished drawings are cached, so going back to a setting already seen redraws at once.
+    """
+    check_choice("placement", placement, PLACEMENTS)
+    check_float("dropout", dropout, minimum=0.0, maximum=0.8)
+    check_int("seed", seed, minimum=0, maximum=99)
+    check_int("epochs", epochs, minimum=10, maximum=100)
+    style = {"description_width": "initial"}
+    controls = {
+        "placement": widgets.ToggleButtons(options=[("train() every epoch", "inside"),
+                                                    ("train() once before the loop", "outside"),
+                                                    ("never eval()", "never_eval")],
+                                           value=placement, description="placement", style=style),
+        "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
+                                       readout_format=".1f", continuous_update=False),
+        "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm"),
+        "seed": widgets.BoundedIntText(value=seed, min=0, max=99, description="seed",
+                                       layout=widgets.Layout(width="140px")),
+        "epochs": widgets.IntSlider(value=epochs, min=10, max=100, step=10, description="epochs",
+                                    continuous_update=False),
+    }
+    rendered: OrderedDict[tuple, str] = OrderedDict()
+
+    def draw(runs: Mapping[str, Run], **values: Any) -> str:
+        key = tuple(sorted(values.items()))
+        if key not in rendered:
+            rendered[key] = figure_html(explorer_draw(runs, **values))
+            if len(rendered) > 64:
+                rendered.popitem(last=False)
+        return rendered[key]
+
+    return Explorer(controls, explorer_compute, draw, cache_size=64,
+                    title="Where does train() go? Change a setting: the runs train (or come from the cache) "
+                          "and the plots redraw.")
+
+
+__all__ = ["SETUPS", "SHIPPED_SEED", "Run", "TensorBatches", "datasets", "train_run", "compare_placements", "clear_cache",
+           "batchnorm_mismatch", "summary_table", "comparison_figure", "boundary_figure", "explorer_compute",
+           "explorer_draw", "figure_html", "pitfall_explorer"]

@@ -1,0 +1,241 @@
+"""Partial mode control and transfer learning, for notebook 06.
+
+- :func:`split_by_digit`: the shipped digits split into two tasks (e.g. digits 0-4 and 5-9).
+- :func:`pretrain_and_finetune`: pretrain a :class:`~course_utils.models.SmallCNN` on one task, then train a new
+  head on the other with the backbone frozen, its BatchNorm layers either frozen (eval) or not (train).
+- :func:`one_step_changes`: what one training step changes (weights, running statistics) for a choice of
+  which parts are in train/eval mode and which are frozen; the 06 explorer draws it with :func:`changes_html`.
+- :func:`mode_dependent_counts`: how many mode-dependent layers of each type a model contains.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.utils.data import TensorDataset
+
+from ._validate import check_choice, check_int, check_module
+from .data import digits_tensors, make_loaders
+from .models import SmallCNN
+from .modes import is_mode_dependent
+from .training import evaluate, train_epoch
+
+PARTS: tuple[str, ...] = ("backbone", "head")
+BN_CHOICES: tuple[str, ...] = ("frozen", "train")
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread inside the block (tiny models are many times faster so on a busy CPU)."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def mode_dependent_counts(model: nn.Module) -> dict[str, int]:
+    """``{layer type name: count}`` of the mode-dependent layers in ``model`` (most common first)."""
+    check_module("model", model)
+    return dict(Counter(type(m).__name__ for m in model.modules() if is_mode_dependent(m)).most_common())
+
+
+def split_by_digit(digits: tuple[int, ...], seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
+    """(train, validation) image datasets holding only ``digits``, relabelled 0..len(digits)-1 in that order."""
+    if not isinstance(digits, (tuple, list)) or not digits:
+        raise TypeError(f"digits must be a non-empty tuple of digits such as (0, 1, 2), got {digits!r}")
+    for d in digits:
+        check_int("digit", d, minimum=0, maximum=9)
+    if len(set(digits)) != len(digits):
+        raise ValueError(f"digits must not repeat, got {digits!r}")
+    train, val = digits_tensors(flatten=False, seed=seed)
+    lookup = torch.full((10,), -1, dtype=torch.long)
+    lookup[list(digits)] = torch.arange(len(digits))
+
+    def keep(ds: TensorDataset) -> TensorDataset:
+        x, y = ds.tensors
+        mask = lookup[y] >= 0
+        return TensorDataset(x[mask], lookup[y[mask]])
+
+    return keep(train), keep(val)
+
+
+@dataclass
+class TransferResult:
+    """What :func:`pretrain_and_finetune` measured."""
+
+    bn: str
+    pretrain_acc: float
+    finetune_acc: float
+    backbone_changed: bool
+    running_stats_changed: bool
+    seconds: float
+
+
+def _running_stats(module: nn.Module) -> list[torch.Tensor]:
+    return [b.detach().clone() for n, b in module.named_buffers() if n.endswith(("running_mean", "running_var"))]
+
+
+def _pretrained(seed: int, epochs: int) -> tuple[SmallCNN, float]:
+    torch.manual_seed(seed)
+    model = SmallCNN(channels=8, out_features=5)
+    train, val = split_by_digit((0, 1, 2, 3, 4), seed=seed)
+    train_loader, val_loader = make_loaders(train, val, batch_size=32, seed=seed, drop_last=True)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(epochs):
+        model.train()
+        train_epoch(model, train_loader, opt)
+    model.eval()
+    return model, evaluate(model, val_loader)[1]
+
+
+_PRETRAINED: dict[tuple[int, int], tuple[dict, float]] = {}
+
+
+def pretrain_and_finetune(bn: str = "frozen", seed: int = 0, pretrain_epochs: int = 4,
+                          finetune_epochs: int = 8, n_finetune: int = 100) -> TransferResult:
+    """Pretrain on digits 0-4, then fine-tune a new head on ``n_finetune`` images of digits 5-9.
+
+    The backbone's parameters are frozen (``requires_grad_(False)``) either way; ``bn="frozen"`` also keeps the
+    backbone in eval mode (BatchNorm uses and keeps its pretrained running statistics), ``bn="train"`` lets
+    ``model.train()`` put it in training mode (BatchNorm normalizes with batch statistics and its running
+    statistics drift towards the new digits). The pretrained backbone is cached per (seed, epochs).
+    """
+    check_choice("bn", bn, BN_CHOICES)
+    check_int("seed", seed, minimum=0)
+    check_int("pretrain_epochs", pretrain_epochs, minimum=1)
+    check_int("finetune_epochs", finetune_epochs, minimum=1)
+    check_int("n_finetune", n_finetune, minimum=8)
+    with one_thread():
+        return _pretrain_and_finetune(bn, seed, pretrain_epochs, finetune_epochs, n_finetune)
+
+
+def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_epochs: int,
+                           n_finetune: int) -> TransferResult:
+    start = time.perf_counter()
+    key = (seed, pretrain_epochs)
+    if key not in _PRETRAINED:
+        model, acc = _pretrained(seed, pretrain_epochs)
+        _PRETRAINED[key] = ({k: v.clone() for k, v in model.backbone.state_dict().items()}, acc)
+    state, pretrain_acc = _PRETRAINED[key]
+    torch.manual_seed(seed)
+    model = SmallCNN(channels=8, out_features=5)
+    model.backbone.load_state_dict(state)
+    model.backbone.requires_grad_(False)
+    before_w = [p.detach().clone() for p in model.backbone.parameters()]
+    before_stats = _running_stats(model.backbone)
+    train, val = split_by_digit((5, 6, 7, 8, 9), seed=seed)
+    train = TensorDataset(*(t[:n_finetune] for t in train.tensors))
+    train_loader, val_loader = make_loaders(train, val, batch_size=16, seed=seed, drop_last=True)
+    opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for _ in range(finetune_epochs):
+        model.train()
+        if bn == "frozen":
+            model.backbone.eval()
+        train_epoch(model, train_loader, opt)
+    model.eval()
+    acc = evaluate(model, val_loader)[1]
+    w_changed = any(not torch.equal(a, p) for a, p in zip(before_w, model.backbone.parameters()))
+    s_changed = any(not torch.equal(a, b) for a, b in zip(before_stats, _running_stats(model.backbone)))
+    return TransferResult(bn, pretrain_acc, acc, w_changed, s_changed, time.perf_counter() - start)
+
+
+# -- what one training step changes ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModuleChange:
+    """One submodule after one training step: its mode, whether it is frozen, what changed."""
+
+    name: str
+    type: str
+    training: bool
+    frozen: bool
+    weights_changed: bool
+    stats_changed: bool
+    has_weights: bool
+    has_stats: bool
+
+
+def one_step_changes(backbone_mode: str = "eval", head_mode: str = "train", backbone_frozen: bool = True,
+                     head_frozen: bool = False, seed: int = 0) -> list[ModuleChange]:
+    """Build a :class:`SmallCNN` (with head dropout), set each part's mode and freezing, take one SGD step.
+
+    Returns one :class:`ModuleChange` per submodule (model first) saying whether its own weights and running
+    statistics changed. A pure function of its arguments (it seeds everything it draws).
+    """
+    check_choice("backbone_mode", backbone_mode, ("train", "eval"))
+    check_choice("head_mode", head_mode, ("train", "eval"))
+    for name, value in (("backbone_frozen", backbone_frozen), ("head_frozen", head_frozen)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    check_int("seed", seed, minimum=0)
+    with one_thread():
+        return _one_step_changes(backbone_mode, head_mode, backbone_frozen, head_frozen, seed)
+
+
+def _one_step_changes(backbone_mode: str, head_mode: str, backbone_frozen: bool, head_frozen: bool,
+                      seed: int) -> list[ModuleChange]:
+    torch.manual_seed(seed)
+    model = SmallCNN(channels=4, out_features=10, dropout=0.3)
+    model.backbone.train(backbone_mode == "train")
+    model.head.train(head_mode == "train")
+    model.backbone.requires_grad_(not backbone_frozen)
+    model.head.requires_grad_(not head_frozen)
+    x, y = digits_tensors(flatten=False, seed=seed)[0].tensors
+    x, y = x[:32], y[:32]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    params = [p for p in model.parameters() if p.requires_grad]
+    if params:
+        opt = torch.optim.SGD(params, lr=0.5)
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    else:
+        with torch.no_grad():
+            model(x)
+    after = model.state_dict()
+    rows = []
+    for name, module in model.named_modules():
+        own_params = [f"{name}.{n}".lstrip(".") for n, _ in module.named_parameters(recurse=False)]
+        own_stats = [f"{name}.{n}".lstrip(".") for n, _ in module.named_buffers(recurse=False)
+                     if n.startswith("running_")]
+        rows.append(ModuleChange(
+            name or "(model)", type(module).__name__, module.training,
+            bool(own_params) and not any(p.requires_grad for p in module.parameters(recurse=False)),
+            any(not torch.equal(before[k], after[k]) for k in own_params),
+            any(not torch.equal(before[k], after[k]) for k in own_stats),
+            bool(own_params), bool(own_stats)))
+    return rows
+
+
+def changes_html(rows: list[ModuleChange]) -> str:
+    """An HTML table of :func:`one_step_changes` rows: mode badge, frozen, weights and running-stat changes."""
+    def cell(flag: bool, present: bool, yes: str) -> str:
+        if not present:
+            return '<td style="color:#999">n/a</td>'
+        color = "#b00020" if flag else "#1b7f3b"
+        return f'<td style="color:{color}"><b>{yes if flag else "unchanged"}</b></td>'
+
+    body = []
+    for r in rows:
+        depth = 0 if r.name == "(model)" else r.name.count(".") + 1
+        mode = ('<span style="background:#1f77b4;color:white;padding:0 4px">train</span>' if r.training else
+                '<span style="background:#ff7f0e;color:white;padding:0 4px">eval</span>')
+        body.append(f"<tr><td style='padding-left:{12 * depth}px'>{html.escape(r.name)}</td>"
+                    f"<td>{html.escape(r.type)}</td><td>{mode}</td>"
+                    f"<td>{'frozen' if r.frozen else ('trainable' if r.has_weights else '')}</td>"
+                    f"{cell(r.weights_changed, r.has_weights, 'changed')}{cell(r.stats_changed, r.has_stats, 'updated')}</tr>")
+    changed_w = sum(r.weights_changed for r in rows)
+    changed_s = sum(r.stats_changed for r in rows)
+    title = (f"One training step changed the weights of {changed_w} module(s) and the running statistics of "
+             f"{changed_s} BatchNorm layer(s)")
+    return (f'<div class="one-step-changes"><b>{html.escape(title)}</b><table style="font-family:monospace">'
+            "<tr><th>module</th><th>type</th><th>mode</th><th>parameters</th><th>weights</th>"
+            f"<th>running stats</th></tr>{''.join(body)}</table></div>")

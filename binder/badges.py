@@ -126,8 +126,10 @@ Course (opens notebook 00, the environment check):
 - Nothing is saved: a session ends after about 10 minutes without activity, and its files are gone. Download a
   notebook you changed (File > Download) before leaving.
 - The environment is `binder/requirements.txt` (CPU-only torch and torchvision from PyTorch's CPU wheel index,
-  the same versions as `requirements.txt`), `binder/runtime.txt` (Python 3.11) and `binder/postBuild`
-  (installs `course_utils` and makes JupyterLab open notebook 00 by default).
+  the same versions and packages as `requirements.txt`, less the browser-test tools playwright and
+  pytest-playwright), `binder/runtime.txt` (Python 3.11) and `binder/postBuild` (installs `course_utils` and
+  makes JupyterLab open notebook 00 by default). The CPU build keeps the Python packages near 1.3 GiB instead of
+  5.7 GiB with the default CUDA torch (see [jupyterhub.md](jupyterhub.md#4-image-size-on-paper-the-cpu-image-was-not-built-here)).
 
 ## Publishing the links
 The links above use the placeholder repository `{REPO}` on branch `{BRANCH}`. Replace `OWNER` in
@@ -138,7 +140,8 @@ exist.
 
 ## Not tested here
 The Binder image itself could not be built on the development machine: it reaches PyPI but not PyTorch's CPU
-wheel index (download.pytorch.org) nor mybinder.org. What is tested: the configuration names the same packages
+wheel index (download.pytorch.org) nor mybinder.org (`pip install --dry-run -r binder/requirements.txt` there
+finds no `torch==2.14.1+cpu`, only PyPI's versions). What is tested: the configuration names the same packages
 and the same torch/torchvision pair as `requirements.txt` (`tests/test_binder.py`), and every launch link opens a
 notebook that exists. Check the first real launch by hand: the build log should show `torch-2.14.1+cpu`
 (about 0.2 GB) and no `nvidia-*` packages.

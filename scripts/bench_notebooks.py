@@ -7,6 +7,9 @@ reports the wall time of "Run All", its slowest cell, and the kernel's peak resi
 
 - slowest notebook under 30 s, slowest cell under 10 s, whole course under 150 s, every kernel under 1 GB.
 
+It then times, in this process on the same core, a training step with and without ``ModeWatcher`` and the
+latency of every ``*_explorer`` in course_utils for a fresh and a cached setting (medians).
+
 Usage::
 
     python scripts/bench_notebooks.py                     # every notebooks/NN_*.ipynb
@@ -213,11 +216,169 @@ def _torch_version() -> str:
         return ""
 
 
+# --- Micro-benchmarks: ModeWatcher on a training step, explorer latencies ------------------------------------
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    n = len(values)
+    return (values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2) if n else float("nan")
+
+
+def bench_mode_watcher(steps: int = 200) -> dict | None:
+    """Median time of one training step (MLP with BatchNorm and dropout, batch 64) without and with ModeWatcher."""
+    import torch
+    import torch.nn as nn
+
+    try:
+        from course_utils.modes import ModeWatcher
+    except ImportError:
+        return None
+    from course_utils.models import mlp
+
+    torch.manual_seed(0)
+    model = mlp(64, (128, 128), 10, dropout=0.2, batchnorm=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.rand(64, 64), torch.randint(0, 10, (64,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step() -> float:
+        t0 = time.perf_counter()
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return time.perf_counter() - t0
+
+    model.train()
+    for _ in range(20):
+        step()
+    plain, watched, open_watch = [], [], []
+    for _ in range(steps // 20):  # interleaved blocks, so a load change on the machine hits all three alike
+        plain += [step() for _ in range(20)]
+        for _ in range(20):
+            with ModeWatcher(model) as watcher:
+                watched.append(step())
+            assert not watcher.problems
+        with ModeWatcher(model) as watcher:  # one watcher kept open over many steps (how a learner uses it)
+            open_watch += [step() for _ in range(20)]
+        assert not watcher.problems
+    return {"plain_ms": _median(plain) * 1e3, "watched_ms": _median(watched) * 1e3,
+            "open_ms": _median(open_watch) * 1e3}
+
+
+def _explorer_factories() -> list[tuple[str, object]]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import course_utils
+
+    found = []
+    for info in pkgutil.iter_modules(course_utils.__path__, "course_utils."):
+        try:
+            module = importlib.import_module(info.name)
+        except Exception:
+            continue
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if name.endswith("_explorer") and fn.__module__ == module.__name__:
+                found.append((f"{info.name.split('.')[-1]}.{name}", fn))
+    return found
+
+
+def _candidate_values(control) -> list:
+    options = getattr(control, "options", None)
+    if options:
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        return [v for v in values if v != control.value]
+    low, high, step = getattr(control, "min", None), getattr(control, "max", None), getattr(control, "step", None)
+    if low is None or high is None:
+        return []
+    values = []
+    for i in range(1, 6):
+        v = low + (high - low) * i / 6
+        if step:
+            v = low + round((v - low) / step) * step
+        v = type(control.value)(v)
+        if v != control.value and v not in values:
+            values.append(v)
+    return values
+
+
+def bench_explorers(max_fresh: int = 4, budget_s: float = 40.0) -> list[dict]:
+    """For every ``*_explorer`` factory in course_utils: median latency of a control change that computes afresh
+    (cache miss) and of one that returns to a setting already seen (cache hit), compute + draw + PNG."""
+    rows = []
+    for label, factory in _explorer_factories():
+        try:
+            explorer = factory()
+        except TypeError:
+            continue  # needs arguments: not a default explorer
+        fresh, cached = [], []
+        started = time.perf_counter()
+        for name, control in explorer.controls.items():
+            values = _candidate_values(control)[:max_fresh]
+            original = control.value
+            seen = [original]
+            for value in values:
+                if time.perf_counter() - started > budget_s:
+                    break
+                hits = explorer.cache_hits
+                t0 = time.perf_counter()
+                control.value = value
+                (cached if explorer.cache_hits > hits else fresh).append(time.perf_counter() - t0)
+                seen.append(value)
+            for value in seen[:-1][::-1]:  # go back through settings already computed
+                hits = explorer.cache_hits
+                t0 = time.perf_counter()
+                control.value = value
+                (cached if explorer.cache_hits > hits else fresh).append(time.perf_counter() - t0)
+        rows.append({"explorer": label, "fresh_ms": _median(fresh) * 1e3, "fresh_n": len(fresh),
+                     "cached_ms": _median(cached) * 1e3, "cached_n": len(cached)})
+    return rows
+
+
+def micro_markdown(core: int | None) -> str:
+    """Run the micro-benchmarks in this process (pinned like the kernels) and return their markdown."""
+    import torch
+
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    torch.set_num_threads(1)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    lines = ["", "## ModeWatcher and explorers", ""]
+    watcher = bench_mode_watcher()
+    if watcher is None:
+        lines.append("course_utils.modes has no ModeWatcher yet.")
+    else:
+        over = watcher["watched_ms"] / watcher["plain_ms"] - 1
+        over_open = watcher["open_ms"] / watcher["plain_ms"] - 1
+        lines += [
+            "One training step of `mlp(64, (128, 128), 10, dropout=0.2, batchnorm=True)` on a batch of 64 "
+            "(forward, loss, backward, SGD step), median of 200 steps, one thread:",
+            "",
+            "| step | median (ms) | overhead |",
+            "|---|---:|---:|",
+            f"| plain | {watcher['plain_ms']:.3f} | |",
+            f"| inside `ModeWatcher` (one open/close per step) | {watcher['watched_ms']:.3f} | {over:+.0%} |",
+            f"| inside one `ModeWatcher` kept open | {watcher['open_ms']:.3f} | {over_open:+.0%} |",
+            "",
+        ]
+    rows = bench_explorers()
+    if rows:
+        lines += ["Explorer latency from a control change to the new output (compute + draw + PNG), median:", "",
+                  "| explorer | fresh setting (ms) | n | setting seen before, cached (ms) | n |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {r['explorer']} | {r['fresh_ms']:.0f} | {r['fresh_n']} | {r['cached_ms']:.0f} | {r['cached_n']} |"
+                  for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/NN_*.ipynb)")
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin each kernel to (default 0)")
     parser.add_argument("--all-cores", action="store_true", help="do not pin the kernel (no taskset)")
+    parser.add_argument("--no-micro", action="store_true", help="skip the ModeWatcher and explorer timings")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "notebooks.md", help="markdown file to write")
     args = parser.parse_args(argv)
 
@@ -237,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {path.name} ...", file=sys.stderr, flush=True)
         results.append(bench_notebook(Path(path).resolve(), core))
     report, all_ok = markdown(results, core, load_before)
+    if not args.no_micro:
+        print("timing ModeWatcher and the explorers ...", file=sys.stderr, flush=True)
+        report += micro_markdown(core)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -1,0 +1,88 @@
+"""Checker for notebook 06, "Partial mode control": a fine-tuning model whose ``train()`` keeps its backbone frozen.
+
+The exercise asks for ``class FineTuneCNN(SmallCNN)`` whose ``__init__`` freezes the backbone's parameters and
+whose ``train(mode=True)`` sets the model's mode but keeps every backbone module in eval mode, and returns
+``self``, so that an ordinary ``model.train()`` at each epoch start can no longer undo ``backbone.eval()``.
+"""
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..models import SmallCNN
+from ..modes import ModeWarning, ModeWatcher
+from .core import Check, Feedback, run_checks
+
+
+def _build(cls: type) -> nn.Module:
+    torch.manual_seed(0)
+    model = cls()
+    assert isinstance(model, SmallCNN), (f"FineTuneCNN() built a {type(model).__name__}; "
+                                         "define it as class FineTuneCNN(SmallCNN)")
+    return model
+
+
+def _frozen(cls: type) -> None:
+    model = _build(cls)
+    trainable = [n for n, p in model.backbone.named_parameters() if p.requires_grad]
+    assert not trainable, f"backbone parameters {trainable[:3]} still require gradients after FineTuneCNN()"
+    assert all(p.requires_grad for p in model.head.parameters()), "the head's parameters must stay trainable"
+
+
+def _returns_self(cls: type) -> None:
+    model = _build(cls)
+    assert model.train() is model, "model.train() returned something other than the model itself"
+    assert model.eval() is model, "model.eval() returned something other than the model itself"
+
+
+def _backbone_stays_eval(cls: type) -> None:
+    model = _build(cls)
+    model.eval()
+    model.train()
+    assert model.training and model.head.training, "after model.train() the model and its head must be in training mode"
+    left = [n or "backbone" for n, m in model.backbone.named_modules() if m.training]
+    assert not left, f"after model.train() these backbone modules are in training mode: {left[:3]}"
+    model.train(False)
+    assert not any(m.training for m in model.modules()), "model.train(False) must put every module in eval mode"
+
+
+def _loop_is_clean(cls: type) -> None:
+    model = _build(cls)
+    stats = [b.clone() for n, b in model.backbone.named_buffers() if n.endswith("running_mean")]
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 10, (16,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModeWarning)
+        with ModeWatcher(model) as watcher:
+            for _ in range(2):
+                model.train()
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    assert not watcher.problems, f"ModeWatcher saw: {watcher.problems[0].message}"
+    after = [b for n, b in model.backbone.named_buffers() if n.endswith("running_mean")]
+    assert all(torch.equal(a, b) for a, b in zip(stats, after)), "the backbone's BatchNorm running statistics changed"
+
+
+def check_fine_tuner(cls: object) -> Feedback:
+    """Check a learner's ``FineTuneCNN`` class; returns feedback, raises TypeError only for a non-class."""
+    if not isinstance(cls, type):
+        raise TypeError(f"pass your class itself (FineTuneCNN, not FineTuneCNN()), got {cls!r} "
+                        f"of type {type(cls).__name__}")
+    checks = [
+        Check("freezing", lambda: _frozen(cls),
+              "in __init__, after super().__init__(), call self.backbone.requires_grad_(False)."),
+        Check("chaining", lambda: _returns_self(cls),
+              "train() must end with `return self`, as nn.Module.train does (model = Net().eval() relies on it)."),
+        Check("backbone stays in eval", lambda: _backbone_stays_eval(cls),
+              "in train(self, mode=True): call super().train(mode) first, then self.backbone.eval() "
+              "(eval() recurses into every backbone layer; setting self.backbone.training alone does not)."),
+        Check("a real loop", lambda: _loop_is_clean(cls),
+              "model.train() at each epoch start must leave the backbone in eval mode and its running stats alone."),
+    ]
+    return run_checks("FineTuneCNN", checks,
+                      "model.train() now keeps the frozen backbone in eval mode: no running-stat drift, no warning.")

@@ -15,11 +15,12 @@ cache that the explorer then reads, and a run is never trained twice in one kern
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import ipywidgets as widgets
 import torch
@@ -154,8 +155,28 @@ def train_run(dataset: str = "digits", placement: str = "inside", dropout: float
     return _train_run(dataset, placement, dropout, batchnorm, seed, epochs)
 
 
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block and restore the previous setting after it.
+
+    Tiny models gain nothing from several threads, and on a busy machine (a shared JupyterHub, a laptop running
+    other work) the threads wait for each other: a run that takes 1 s on one thread can take 10 s on two.
+    """
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
 @functools.lru_cache(maxsize=256)
 def _train_run(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int, epochs: int) -> Run:
+    with one_thread():
+        return _train(dataset, placement, dropout, batchnorm, seed, epochs)
+
+
+def _train(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int, epochs: int) -> Run:
     setup = SETUPS[dataset]
     train, val = _datasets(dataset, 0)
     torch.manual_seed(seed)
@@ -409,6 +430,6 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
                           "and the plots redraw.")
 
 
-__all__ = ["SETUPS", "SHIPPED_SEED", "Run", "TensorBatches", "datasets", "train_run", "compare_placements", "clear_cache",
+__all__ = ["SETUPS", "SHIPPED_SEED", "Run", "TensorBatches", "one_thread", "datasets", "train_run", "compare_placements", "clear_cache",
            "batchnorm_mismatch", "summary_table", "comparison_figure", "boundary_figure", "explorer_compute",
            "explorer_draw", "figure_html", "pitfall_explorer"]

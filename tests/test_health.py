@@ -10,6 +10,9 @@ about two notebook runs per notebook; two notebooks run at a time (``COURSE_HEAL
 Where ``unshare`` cannot create a network namespace, the notebooks still run (for the other checks) and the
 offline test is skipped with a message saying why.
 
+Cells tagged ``nbval-skip`` are not run (as under nbval); outputs of cells tagged ``nbval-ignore-output`` are not
+compared between the two runs.
+
 The data-integrity checks (checksums, ``torch.load(weights_only=True)``) are here too; see the end of the file.
 """
 from __future__ import annotations
@@ -33,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT = 120  # seconds; the budget is 10 s a cell, this only stops a hung kernel
+SKIP_TAGS = {"nbval-skip", "skip-execution"}  # cells nbval does not run are not run here either
+IGNORE_OUTPUT_TAGS = {"nbval-ignore-output"}  # cells whose output is declared to vary (not compared)
 WATCHED_DIRS = (ROOT / "notebooks", ROOT / "data", ROOT / "course_utils", ROOT / "solutions")
 
 
@@ -80,7 +85,7 @@ def key_results(nb) -> list[tuple[int, str]]:
     outputs, normalized."""
     results = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or IGNORE_OUTPUT_TAGS & set(cell.metadata.get("tags", [])):
             continue
         stdout, plain = [], []
         for output in cell.get("outputs", []):
@@ -150,7 +155,8 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
             try:
                 client.kc.wait_for_ready(timeout=60)
                 for index, cell in enumerate(nb.cells):
-                    client.execute_cell(cell, index)
+                    if cell.cell_type == "code" and not SKIP_TAGS & set(cell.metadata.get("tags", [])):
+                        client.execute_cell(cell, index)
             except Exception as exc:  # CellExecutionError, timeouts, a dead kernel: report, don't crash the pool
                 error = f"{type(exc).__name__}: {exc}"
             finally:
@@ -388,3 +394,14 @@ def test_weights_only_checker_catches_unsafe_calls():
     assert _unsafe_loads("x", "import torch\nstate = torch.load('m.pt', weights_only=False)\n")
     assert _unsafe_loads("x", "%time x = 1\nstate = torch.load(path,\n  map_location='cpu')\n")
     assert not _unsafe_loads("x", "import torch\nstate = torch.load('m.pt', map_location='cpu', weights_only=True)\n")
+
+
+@needs_notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_seeds_are_set_by_course_utils(notebook):
+    """Determinism by design: the set-up cell (the first code cell) calls course_utils' seed_everything."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    code = ["".join(c.get("source", [])) for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    assert code and "seed_everything(" in code[0], (
+        f"{notebook.name}: call seed_everything(0) in the first code cell (with the imports), so Restart and "
+        "Run All gives the same numbers")

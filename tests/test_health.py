@@ -38,7 +38,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT = 120  # seconds; the budget is 10 s a cell, this only stops a hung kernel
 SKIP_TAGS = {"nbval-skip", "skip-execution"}  # cells nbval does not run are not run here either
 IGNORE_OUTPUT_TAGS = {"nbval-ignore-output"}  # cells whose output is declared to vary (not compared)
-WATCHED_DIRS = (ROOT / "notebooks", ROOT / "data", ROOT / "course_utils", ROOT / "solutions")
+WATCHED_DIRS = (ROOT / "notebooks", ROOT / "data")  # where a notebook run would leave files (cwd, data)
 
 
 # --- Is a network namespace available here? ------------------------------------------------------------------

@@ -109,7 +109,10 @@ def bench_notebook(path: Path, core: int | None, timeout: int = 300) -> Notebook
 
     class PinnedKernelManager(KernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
-            return prefix + super().format_kernel_cmd(extra_arguments)
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if any("ipykernel" in part for part in cmd):
+                cmd[0] = sys.executable  # this environment's Python, as nbval --nbval-current-env does
+            return prefix + cmd
 
     result = NotebookBench(path.stem)
     socket_dir = tempfile.mkdtemp(prefix="bench-kernel-")

@@ -124,7 +124,10 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
 
     class PrefixedKernelManager(KernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
-            return list(prefix or []) + super().format_kernel_cmd(extra_arguments)
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if any("ipykernel" in part for part in cmd):
+                cmd[0] = sys.executable  # this environment's Python, as nbval --nbval-current-env does
+            return list(prefix or []) + cmd
 
     socket_dir = tempfile.mkdtemp(prefix="health-kernel-")
     # ipc (unix sockets in a folder) reaches a kernel in another network namespace; tcp on 127.0.0.1 would not.

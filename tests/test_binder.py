@@ -27,7 +27,7 @@ BINDER = ROOT / "binder"
 GUIDE = ROOT / "docs" / "instructor-guide.md"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # In requirements.txt only for the browser tests (tests/browser), which do not run on Binder: leaving them out
-# keeps the Binder image smaller (the playwright wheel alone is about 40 MB).
+# keeps the Binder image smaller (the playwright wheel alone is 51 MiB).
 NOT_ON_BINDER = {"playwright", "pytest-playwright"}
 
 

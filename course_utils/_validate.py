@@ -21,8 +21,10 @@ def check_float(name: str, value: Any, *, minimum: float | None = None, maximum:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
     value = float(value)
-    if value != value:  # NaN
-        raise ValueError(f"{name} must be a number, got NaN")
+    if value != value:
+        raise ValueError(f"{name} must be a finite number, got NaN")
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be a finite number, got {value}")
     if minimum is not None and (value < minimum or (not min_inclusive and value == minimum)):
         bound = ">=" if min_inclusive else ">"
         raise ValueError(f"{name} must be {bound} {minimum}, got {value}")
@@ -37,6 +39,27 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         valid = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {valid}; got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False; raise a TypeError naming it otherwise (``"no"`` is not False)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
+    return value
+
+
+def check_callable(name: str, value: Any, example: str = "a function") -> Any:
+    """Return ``value`` if it can be called; raise a TypeError naming it otherwise."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable ({example}), got {value!r} of type {type(value).__name__}")
+    return value
+
+
+def check_iterable(name: str, value: Any, example: str = "a DataLoader") -> Any:
+    """Return ``value`` if it can be iterated over; raise a TypeError naming it otherwise."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be iterable ({example}), got {value!r} of type {type(value).__name__}")
     return value
 
 

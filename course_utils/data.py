@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ._validate import check_choice, check_float, check_int
+from ._validate import check_bool, check_callable, check_choice, check_float, check_int
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 """The folder that holds the shipped data files."""
@@ -98,9 +98,19 @@ class DigitsDataset(Dataset):
 
     def __init__(self, transform: Callable | None = None, target_transform: Callable | None = None,
                  indices: list[int] | torch.Tensor | None = None, data_dir: str | Path | None = None) -> None:
+        if transform is not None:
+            check_callable("transform", transform, "e.g. torchvision.transforms.v2.Normalize([0.5], [0.5])")
+        if target_transform is not None:
+            check_callable("target_transform", target_transform)
         images, labels = load_digits_tensors(data_dir)
         if indices is not None:
-            indices = torch.as_tensor(indices, dtype=torch.long)
+            try:
+                indices = torch.as_tensor(indices, dtype=torch.long).flatten()
+            except (TypeError, ValueError, RuntimeError):
+                raise TypeError(f"indices must be a list or tensor of ints, got {indices!r}") from None
+            bad = indices[(indices < 0) | (indices >= len(labels))]
+            if len(bad):
+                raise ValueError(f"indices must be in 0..{len(labels) - 1}, got {int(bad[0])}")
             images, labels = images[indices], labels[indices]
         self.images = images
         self.labels = labels
@@ -141,6 +151,7 @@ def digits_tensors(flatten: bool = True, val_fraction: float = 0.3, seed: int = 
         seed: the shuffle before the split.
         train_size: keep only the first ``train_size`` training images (a small training set overfits sooner).
     """
+    check_bool("flatten", flatten)
     images, labels = load_digits_tensors()
     x = images.to(torch.float32) / 16.0
     x = x.reshape(len(x), 64) if flatten else x.unsqueeze(1)

@@ -9,6 +9,8 @@ import base64
 import io
 from typing import Mapping, Sequence
 
+from ._validate import check_float, check_int
+
 from matplotlib.figure import Figure
 
 RUN_COLORS = {
@@ -36,6 +38,10 @@ def color_for(name: str, index: int = 0) -> str:
 
 def new_figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 3.6):
     """A ``(Figure, axes)`` pair made without pyplot; ``axes`` is one Axes or an array of them."""
+    check_int("nrows", nrows, minimum=1)
+    check_int("ncols", ncols, minimum=1)
+    check_float("width", width, minimum=0.0, min_inclusive=False)
+    check_float("height", height, minimum=0.0, min_inclusive=False)
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(nrows, ncols)
     return fig, axes
@@ -69,8 +75,13 @@ def loss_curves(histories: Mapping[str, object], title: str | None = None, show_
 
     ``histories`` maps a run name (e.g. a placement) to a :class:`course_utils.training.History`.
     """
+    if not isinstance(histories, Mapping):
+        raise TypeError(f"histories must be a dict {{'run name': History}}, got {type(histories).__name__}")
     if not histories:
         raise ValueError("histories is empty: pass {'run name': History, ...}")
+    for name, h in histories.items():
+        if not (hasattr(h, "train_loss") and hasattr(h, "val_loss")):
+            raise TypeError(f"histories[{name!r}] must be a History (from fit), got {h!r}")
     fig, axes = new_figure(1, 2 if show_gap else 1, width=10 if show_gap else 6.4, height=3.8)
     ax_loss = axes[0] if show_gap else axes
     for i, (name, h) in enumerate(histories.items()):
@@ -101,7 +112,10 @@ def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: 
     """A histogram of ``values`` with an optional vertical reference line (e.g. the input value)."""
     import torch
 
-    data = torch.as_tensor(values, dtype=torch.float64).flatten()
+    try:
+        data = torch.as_tensor(values, dtype=torch.float64).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"values must be numbers (a tensor or a list of floats), got {values!r}") from None
     if data.numel() == 0:
         raise ValueError("values is empty: nothing to plot")
     fig, ax = new_figure(width=6.4, height=3.4)
@@ -118,8 +132,6 @@ def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: 
 def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -> Figure:
     """A grid of 8x8 digit images with their labels (the first ``rows * cols`` of them)."""
     import torch
-
-    from ._validate import check_int
 
     check_int("rows", rows, minimum=1)
     check_int("cols", cols, minimum=1)

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader
 
-from ._validate import check_choice, check_float, check_int, check_module
+from ._validate import check_choice, check_float, check_int, check_iterable, check_module
 from .modes import is_mode_dependent
 
 PLACEMENTS = ("inside", "outside", "never_eval")
@@ -66,6 +66,17 @@ def _running_means(model: nn.Module) -> list[torch.Tensor]:
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None]
 
 
+def _forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``model(x)``, turning torch's deep shape errors into a message that names the batch shape."""
+    try:
+        return model(x)
+    except RuntimeError as error:
+        if "shape" in str(error) or "size" in str(error):
+            raise ValueError(f"the model cannot take a batch of shape {tuple(x.shape)} from the loader ({error}); "
+                             "check the model's input size (e.g. mlp(in_features=...)) against the data") from error
+        raise
+
+
 def _watched(model: nn.Module) -> list[nn.Module]:
     dependent = [m for m in model.modules() if is_mode_dependent(m)]
     return dependent or [model]
@@ -78,12 +89,13 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     Returns ``(mean loss, accuracy, mode the steps ran in)``.
     """
     check_module("model", model)
+    check_iterable("loader", loader)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     watched = _watched(model)
     total_loss, correct, count, modes = 0.0, 0, 0, set()
     for x, y in loader:
         modes.add(_modes_of(watched))
-        logits = model(x)
+        logits = _forward(model, x)
         loss = loss_fn(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -99,11 +111,12 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
 def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = None) -> tuple[float, float]:
     """Mean loss and accuracy over ``loader`` under ``torch.no_grad()``, in whatever mode ``model`` is in."""
     check_module("model", model)
+    check_iterable("loader", loader)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for x, y in loader:
-            logits = model(x)
+            logits = _forward(model, x)
             total_loss += loss_fn(logits, y).item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
             count += len(y)
@@ -127,6 +140,8 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
     check_choice("placement", placement, PLACEMENTS)
     check_float("lr", lr, minimum=0.0, min_inclusive=False)
     check_int("seed", seed, minimum=0)
+    check_iterable("train_loader", train_loader)
+    check_iterable("val_loader", val_loader)
     torch.manual_seed(seed)
     if getattr(train_loader, "generator", None) is not None:
         train_loader.generator.manual_seed(seed)

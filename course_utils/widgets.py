@@ -34,7 +34,7 @@ def _strip_tags(markup: str) -> str:
 def error_box(message: str) -> str:
     """HTML for a friendly error shown inside an explorer instead of a traceback."""
     return (f'<div class="course-error" style="color:#a00;border-left:4px solid #a00;padding:4px 8px">'
-            f"{html.escape(message)}</div>")
+            f"{html.escape(str(message))}</div>")
 
 
 class Explorer:
@@ -53,6 +53,8 @@ class Explorer:
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable[..., Any],
                  draw: Callable[..., Figure | str], cache_size: int = 32, title: str | None = None) -> None:
+        if not isinstance(controls, Mapping):
+            raise TypeError(f"controls must be a dict {{'name': ipywidgets control}}, got {controls!r}")
         if not controls:
             raise ValueError("an Explorer needs at least one control")
         for name, control in controls.items():

@@ -62,6 +62,9 @@ def run_checks(exercise: str, checks: Sequence[Check], success: str) -> Feedback
     A ``NotImplementedError`` (the untouched stub) gives "not answered yet" feedback; any other exception
     raised by the learner's code is reported with its type and message and the failing check's hint.
     """
+    for i, check in enumerate(checks):
+        if not isinstance(check, Check):
+            raise TypeError(f"checks[{i}] must be a Check(name, run, hint), got {check!r}")
     for check in checks:
         try:
             check.run()
@@ -95,6 +98,11 @@ class Question:
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             raise ValueError(f"prompt must be a non-empty string, got {self.prompt!r}")
+        if isinstance(self.options, (str, bytes)) or not isinstance(self.options, (list, tuple)) \
+                or not all(isinstance(o, str) for o in self.options):
+            raise TypeError(f"options must be a list of strings, got {self.options!r}")
+        if not isinstance(self.explanations, (list, tuple)):
+            raise TypeError(f"explanations must be a list of strings, got {self.explanations!r}")
         if len(self.options) < 2:
             raise ValueError(f"a question needs at least 2 options, got {len(self.options)}")
         if isinstance(self.answer, bool) or not isinstance(self.answer, int) or not 0 <= self.answer < len(self.options):
@@ -108,6 +116,8 @@ class Quiz:
     """Multiple-choice questions with instant feedback: choosing an option shows whether it is right and why."""
 
     def __init__(self, questions: Sequence[Question], title: str = "Quiz") -> None:
+        if isinstance(questions, (str, bytes)) or not isinstance(questions, (list, tuple)):
+            raise TypeError(f"questions must be a list of Question, got {questions!r}")
         if not questions:
             raise ValueError("a quiz needs at least one question")
         for i, q in enumerate(questions):

@@ -1,0 +1,174 @@
+"""Unit tests for course_utils.experiments: the placement runs, the claims notebook 05 makes on other seeds,
+the figures and the explorer driven headlessly."""
+import time
+
+import pytest
+import torch
+import torch.nn as nn
+from matplotlib.figure import Figure
+from torch.utils.data import TensorDataset
+
+from course_utils import experiments as E
+from course_utils.models import mlp
+
+
+# --- the claims of notebook 05, on seeds other than the shipped one -------------------------------------------
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_misplaced_train_overfits_more_on_digits(seed):
+    runs = E.compare_placements("digits", ("inside", "outside"), seed=seed)
+    inside, outside = runs["inside"], runs["outside"]
+    assert outside.history.train_mode == ["train"] + ["eval"] * (outside.history.epochs - 1)
+    assert outside.final_gap > inside.final_gap + 0.05
+    assert outside.history.val_loss[-1] > inside.history.val_loss[-1]
+    assert outside.clean_gap > inside.clean_gap
+    assert all(c == 0 for c in outside.history.running_stats_change[1:])
+    assert all(c > 0 for c in inside.history.running_stats_change)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_misplaced_train_overfits_more_on_moons(seed):
+    runs = E.compare_placements("moons", ("inside", "outside"), seed=seed)
+    assert runs["outside"].clean_val_loss > runs["inside"].clean_val_loss + 0.05
+    assert runs["outside"].final_gap > runs["inside"].final_gap
+
+
+def test_runs_are_deterministic_and_cached():
+    a = E.train_run("moons", "inside", seed=7, epochs=5)
+    assert E.train_run("moons", "inside", seed=7, epochs=5) is a, "a repeated configuration comes from the cache"
+    E.clear_cache()
+    b = E.train_run("moons", "inside", seed=7, epochs=5)
+    assert b is not a and b.history.val_loss == a.history.val_loss, "same seed, same numbers"
+    assert E.train_run("moons", "inside", seed=8, epochs=5).history.val_loss != a.history.val_loss
+
+
+def test_no_mode_dependent_layer_means_identical_runs():
+    runs = E.compare_placements("moons", ("inside", "outside"), dropout=0.0, batchnorm=False, epochs=5)
+    assert runs["inside"].history.val_loss == runs["outside"].history.val_loss
+
+
+def test_run_restores_thread_count():
+    before = torch.get_num_threads()
+    E.train_run("moons", "outside", seed=9, epochs=2)
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"dataset": "mnist"}, ValueError, "'mnist'"),
+    ({"placement": "before"}, ValueError, "'before'"),
+    ({"dropout": 1.0}, ValueError, "1.0"),
+    ({"dropout": "0.5"}, TypeError, "'0.5'"),
+    ({"batchnorm": 1}, TypeError, "1"),
+    ({"seed": -1}, ValueError, "-1"),
+    ({"epochs": 0}, ValueError, "0"),
+])
+def test_train_run_rejects_bad_input(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        E.train_run(**kwargs)
+
+
+def test_compare_placements_rejects_a_string():
+    with pytest.raises(ValueError, match="'inside'"):
+        E.compare_placements("moons", "inside")
+
+
+# --- TensorBatches and batchnorm_mismatch ----------------------------------------------------------------------
+
+def test_tensor_batches():
+    data = TensorDataset(torch.arange(10.0).unsqueeze(1), torch.arange(10))
+    batches = list(E.TensorBatches(data, 4))
+    assert [len(y) for _, y in batches] == [4, 4, 2] and len(E.TensorBatches(data, 4)) == 3
+    assert [len(y) for _, y in E.TensorBatches(data, 4, drop_last=True)] == [4, 4]
+    shuffled = E.TensorBatches(data, 10, shuffle=True, seed=0)
+    first = next(iter(shuffled))[1]
+    assert sorted(first.tolist()) == list(range(10)) and first.tolist() != list(range(10))
+    shuffled.generator.manual_seed(0)
+    assert torch.equal(next(iter(shuffled))[1], first), "re-seeding the generator repeats the order"
+    with pytest.raises(TypeError, match="list"):
+        E.TensorBatches([1, 2], 2)
+    with pytest.raises(ValueError, match="0"):
+        E.TensorBatches(data, 0)
+
+
+def test_batchnorm_mismatch():
+    torch.manual_seed(0)
+    model = mlp(3, (5,), 2, batchnorm=True)
+    x = torch.randn(64, 3) + 4
+    stale = E.batchnorm_mismatch(model, x)
+    model.train()
+    with torch.no_grad():
+        for _ in range(200):
+            model(x)
+    fresh = E.batchnorm_mismatch(model, x)
+    assert len(stale) == 1 and fresh[0] < 0.01 < stale[0]
+    assert model.training and all(m.training for m in model.modules()), "modes restored"
+    with pytest.raises(ValueError, match="no BatchNorm"):
+        E.batchnorm_mismatch(nn.Linear(3, 2), x)
+    with pytest.raises(TypeError, match="list"):
+        E.batchnorm_mismatch(model, [1.0])
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        E.batchnorm_mismatch("model", x)
+
+
+# --- figures ---------------------------------------------------------------------------------------------------
+
+def test_figures_and_table():
+    runs = E.compare_placements("moons", epochs=4, seed=5)
+    table = E.summary_table(runs)
+    assert "clean gap" in table and "never eval()" in table
+    fig = E.comparison_figure(runs)
+    assert isinstance(fig, Figure) and "train() once before the loop" in fig._suptitle.get_text()
+    fig = E.boundary_figure(runs, resolution=20)
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert E.figure_html(fig).startswith('<figure class="course-figure"')
+
+
+def test_figures_reject_bad_input():
+    with pytest.raises(ValueError, match="non-empty"):
+        E.comparison_figure({})
+    with pytest.raises(TypeError, match="Run"):
+        E.summary_table({"inside": 3})
+    digits = {"inside": E.train_run("digits", "inside", epochs=1)}
+    with pytest.raises(ValueError, match="'digits'"):
+        E.boundary_figure(digits)
+    with pytest.raises(ValueError, match="5"):
+        E.boundary_figure(E.compare_placements("moons", ("inside",), epochs=4, seed=5), resolution=5)
+
+
+# --- the explorer, headless ------------------------------------------------------------------------------------
+
+def test_explorer_compute_and_draw():
+    runs = E.explorer_compute("never_eval", 0.3, False, 4, 10)
+    assert set(runs) == {"inside", "never_eval"} and runs["never_eval"].dropout == 0.3
+    assert not runs["inside"].batchnorm and runs["inside"].history.epochs == 10
+    assert set(E.explorer_compute("inside", 0.3, False, 4, 10)) == {"inside"}
+    fig = E.explorer_draw(runs, placement="never_eval", resolution=20)
+    assert isinstance(fig, Figure) and "never eval()" in fig._suptitle.get_text()
+
+
+def test_explorer_redraws_and_caches():
+    explorer = E.pitfall_explorer(epochs=10)
+    assert explorer.redraws == 1 and explorer.last_error is None
+    first = explorer.output.outputs[0]["data"]["text/html"]
+    assert "data:image/png;base64" in first
+    explorer.controls["dropout"].value = 0.2
+    assert explorer.redraws == 2 and explorer.last_result["outside"].dropout == 0.2
+    assert explorer.output.outputs[0]["data"]["text/html"] != first
+    explorer.controls["dropout"].value = 0.5
+    start = time.perf_counter()
+    hits = explorer.cache_hits
+    explorer.controls["dropout"].value = 0.2
+    assert explorer.cache_hits == hits + 1 and time.perf_counter() - start < 0.1, "a cached setting redraws at once"
+    explorer.controls["placement"].value = "inside"
+    assert set(explorer.last_result) == {"inside"}
+    explorer.controls["batchnorm"].value = False
+    assert not explorer.last_result["inside"].batchnorm
+
+
+def test_explorer_rejects_bad_defaults():
+    with pytest.raises(ValueError, match="'sideways'"):
+        E.pitfall_explorer(placement="sideways")
+    with pytest.raises(ValueError, match="0.9"):
+        E.pitfall_explorer(dropout=0.9)
+    with pytest.raises(ValueError, match="5"):
+        E.pitfall_explorer(epochs=5)

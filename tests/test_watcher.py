@@ -196,3 +196,19 @@ def test_ignore_and_summary():
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error, match="net|strict|typo|ignore"):
         ModeWatcher(**kwargs)
+
+
+@pytest.mark.parametrize("placement, expected", [("inside", []), ("outside", ["train_step_in_eval"]),
+                                                 ("never_eval", ["eval_in_train_mode"])])
+def test_watcher_on_course_fit(placement, expected):
+    from course_utils.data import make_loaders, toy_2d_tensors
+    from course_utils.training import fit
+
+    train, val = toy_2d_tensors(n_train=64, n_val=64)
+    train_loader, val_loader = make_loaders(train, val, batch_size=16, drop_last=True)
+    model = mlp(2, (16,), 2, dropout=0.2, batchnorm=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModeWarning)
+        with ModeWatcher(model) as watcher:
+            fit(model, train_loader, val_loader, epochs=2, placement=placement)
+    assert _kinds(watcher) == expected

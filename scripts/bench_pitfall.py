@@ -1,0 +1,72 @@
+"""Benchmark the live experiments of notebook 05 (rerunnable; prints medians over several runs).
+
+Measures, each in a fresh cache:
+
+1. the side-by-side comparison cell: ``compare_placements("digits")`` (three runs) plus its figure rendered to PNG;
+2. an explorer change that hits the cache (back to a setting already drawn): must redraw in < 0.1 s;
+3. an explorer change to a new configuration (train + redraw): a new placement (one run) and a new seed (the
+   chosen run and the correct run with the same settings): must take < 3 s.
+
+Run it on one core, as on a Binder or a busy laptop:
+
+    taskset -c 0 .venv/bin/python scripts/bench_pitfall.py --repeats 5
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import torch
+
+from course_utils import experiments as E
+from course_utils.plots import figure_to_png
+
+LIMITS = {"comparison cell": 10.0, "explorer: cached setting": 0.1, "explorer: new placement": 3.0,
+          "explorer: new seed": 3.0}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench(repeats: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in LIMITS}
+    E.datasets("digits"), E.datasets("moons")          # load the data once, as the notebook's first cells do
+    E.train_run("moons", "inside", epochs=2)           # warm up torch
+    for i in range(repeats):
+        E.clear_cache()
+        times["comparison cell"].append(_timed(lambda: figure_to_png(E.comparison_figure(E.compare_placements("digits")))))
+        E.clear_cache()
+        explorer = E.pitfall_explorer(seed=10 + i)       # default view: placement "outside"
+        controls = explorer.controls
+        times["explorer: new placement"].append(_timed(lambda: setattr(controls["placement"], "value", "never_eval")))
+        times["explorer: new seed"].append(_timed(lambda: setattr(controls["seed"], "value", 50 + i)))
+        times["explorer: cached setting"].append(_timed(lambda: setattr(controls["seed"], "value", 10 + i)))
+        assert explorer.last_error is None, explorer.last_error
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement (the median is reported)")
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    print(f"torch {torch.__version__}, CPU cores available to this process: {cores}, repeats {args.repeats}")
+    times = bench(args.repeats)
+    failed = False
+    print(f"{'measurement':<28}{'median':>9}{'min':>9}{'max':>9}{'limit':>8}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        ok = median < LIMITS[name]
+        failed |= not ok
+        print(f"{name:<28}{median:>8.3f}s{min(values):>8.3f}s{max(values):>8.3f}s{LIMITS[name]:>7}s"
+              f"  {'ok' if ok else 'TOO SLOW'}")
+    raise SystemExit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -192,6 +192,25 @@ def test_badge_table_lists_every_notebook():
         assert badges.binder_url(name) in text, f"docs/binder.md has no Binder badge for {name}"
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_notebook_header_carries_its_own_badge(path):
+    first = nbformat.read(path, as_version=4).cells[0].source
+    assert badges.binder_url(path.name) in first, (
+        f"{path.name}: the first cell should carry its Binder badge; add this line under the title:\n"
+        f"{badges.header_line(path.name)}")
+
+
+def test_readme_has_course_badge_and_docs():
+    readme = ROOT / "README.md"
+    if not readme.exists():
+        pytest.skip("README.md does not exist yet")
+    text = readme.read_text()
+    assert badges.binder_url(badges.START) in text, (
+        "README.md should carry the course's Binder badge: paste the output of `python binder/badges.py`")
+    for path in badges.DOCS.values():
+        assert path in text, f"README.md should link to {path}"
+
+
 def test_binder_md_is_generated_from_badges():
     assert (ROOT / "docs" / "binder.md").read_text() == badges.binder_md(), (
         "docs/binder.md is stale: run `python binder/badges.py --write`")

@@ -403,9 +403,7 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
     check_int("epochs", epochs, minimum=10, maximum=100)
     style = {"description_width": "initial"}
     controls = {
-        "placement": widgets.ToggleButtons(options=[("train() every epoch", "inside"),
-                                                    ("train() once before the loop", "outside"),
-                                                    ("never eval()", "never_eval")],
+        "placement": widgets.ToggleButtons(options=[(PLACEMENT_LABELS[p], p) for p in PLACEMENTS],
                                            value=placement, description="placement", style=style),
         "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
                                        readout_format=".1f", continuous_update=False),

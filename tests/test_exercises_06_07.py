@@ -75,6 +75,8 @@ def test_fine_tuner_stub_and_type():
     assert check_fine_tuner(Stub).status == "not_started"
     with pytest.raises(TypeError, match="FineTuneCNN"):
         check_fine_tuner(FineTuneCNN())
+    with pytest.raises(TypeError, match="42"):
+        check_fine_tuner(42)
 
 
 def test_gaussian_noise_reference_passes():

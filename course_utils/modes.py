@@ -1,6 +1,12 @@
 """Seeing and controlling the mode of every submodule.
 
-``model.training`` is one module's flag. These helpers look at all of them.
+``model.training`` is one module's flag. These helpers look at all of them:
+
+- :func:`mode_report`, :func:`mode_summary`, :func:`mode_table`: every submodule's mode;
+- :func:`get_modes`, :func:`set_modes`, :func:`evaluating`: save, restore, evaluate without losing partial modes;
+- :class:`ModeWatcher`: watches a real training loop and reports mode bugs as they happen.
+
+The static checker for source files and notebooks is :mod:`course_utils.lint` (``python -m course_utils.lint``).
 """
 from __future__ import annotations
 

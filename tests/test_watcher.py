@@ -212,3 +212,19 @@ def test_watcher_on_course_fit(placement, expected):
         with ModeWatcher(model) as watcher:
             fit(model, train_loader, val_loader, epochs=2, placement=placement)
     assert _kinds(watcher) == expected
+
+
+def test_strict_raises_from_backward():
+    model = mlp(dropout=0.3).eval()
+    x, y = _data()
+    with pytest.raises(ModeError, match="train_step_in_eval"):
+        with ModeWatcher(model, strict=True):
+            F.cross_entropy(model(x), y).backward()
+
+
+def test_watcher_cannot_nest_and_reports_repr():
+    watcher = ModeWatcher(mlp(dropout=0.3), warn=False)
+    with watcher:
+        with pytest.raises(RuntimeError, match="already watching"):
+            watcher.__enter__()
+    assert "problems: none" in repr(watcher)

@@ -113,6 +113,7 @@ class _Aliases:
 
     def __init__(self, tree: ast.AST) -> None:
         self.names: dict[str, str] = {}
+        self.star: list[str] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -123,7 +124,15 @@ class _Aliases:
                         self.names[top] = top
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 for a in node.names:
-                    self.names[a.asname or a.name] = f"{node.module}.{a.name}"
+                    if a.name == "*":
+                        self.star.append(node.module)
+                    else:
+                        self.names[a.asname or a.name] = f"{node.module}.{a.name}"
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        if _FUNCTIONAL in self.star:  # from torch.nn.functional import *
+            for name in _DROPOUT_TRUE_DEFAULT | _DROPOUT_FALSE_DEFAULT:
+                if name not in defined:
+                    self.names.setdefault(name, f"{_FUNCTIONAL}.{name}")
 
     def resolve(self, node: ast.AST) -> str | None:
         name = _dotted(node)
@@ -314,7 +323,11 @@ class _Checker:
     # eval-missing
     def _grad_off(self, expr: ast.AST) -> bool:
         target = expr.func if isinstance(expr, ast.Call) else expr
-        return (self.aliases.resolve(target) or "") in _GRAD_OFF
+        full = self.aliases.resolve(target) or ""
+        if full in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and isinstance(expr, ast.Call):
+            flag = expr.args[0] if expr.args else next((k.value for k in expr.keywords if k.arg == "mode"), None)
+            return isinstance(flag, ast.Constant) and flag.value is False
+        return full in _GRAD_OFF
 
     def _model_call(self, node: ast.AST) -> bool:
         if not isinstance(node, ast.Call):

@@ -91,3 +91,14 @@ def test_bad_arguments():
         check_source(b"x = 1")
     with pytest.raises(FileNotFoundError, match="nope.py"):
         check_path("nope.py")
+
+
+def test_star_import_of_functional():
+    src = "from torch.nn.functional import *\ny = dropout(x, 0.5)\nz = dropout(x, 0.5, training=False)\n"
+    assert [(f.line, f.code) for f in check_source(src)] == [(2, "functional-dropout-training")]
+
+
+def test_set_grad_enabled_false_counts_as_no_grad():
+    src = ("import torch\n\ndef val(model, x):\n    with torch.set_grad_enabled(False):\n        return model(x)\n\n"
+           "def step(model, x):\n    with torch.set_grad_enabled(True):\n        return model(x)\n")
+    assert [(f.line, f.code) for f in check_source(src)] == [(4, "eval-missing")]

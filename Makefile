@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test unit notebooks clean-venv
+.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup
 
 setup: $(STAMP)
 
@@ -29,6 +29,14 @@ unit: setup
 
 notebooks: setup
 	$(BIN)/python -m pytest notebooks
+
+# Weak Wi-Fi: download every wheel once (make wheelhouse), then install with no network (make offline-setup).
+wheelhouse:
+	scripts/wheelhouse.sh download
+
+offline-setup:
+	scripts/wheelhouse.sh install $(VENV)
+	@touch $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)

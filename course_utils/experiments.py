@@ -401,10 +401,10 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
     check_float("dropout", dropout, minimum=0.0, maximum=0.8)
     check_int("seed", seed, minimum=0, maximum=99)
     check_int("epochs", epochs, minimum=10, maximum=100)
-    style = {"description_width": "initial"}
     controls = {
         "placement": widgets.ToggleButtons(options=[(PLACEMENT_LABELS[p], p) for p in PLACEMENTS],
-                                           value=placement, description="placement", style=style),
+                                           value=placement, description="placement",
+                                           style={"description_width": "initial", "button_width": "215px"}),
         "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
                                        readout_format=".1f", continuous_update=False),
         "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm"),

@@ -22,6 +22,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_float, check_int
+from .dropout import one_thread
 from .plots import RUN_COLORS, new_figure
 from .widgets import Explorer
 
@@ -126,6 +127,12 @@ def batchnorm_stream(mode: str = "train", batch_size: int = 8, momentum: float |
     true_std = check_float("true_std", true_std, minimum=0.0, min_inclusive=False)
     check_int("n_batches", n_batches, minimum=1)
     check_int("seed", seed, minimum=0)
+    with one_thread():
+        return _stream(mode, batch_size, momentum, steps, true_mean, true_std, n_batches, seed)
+
+
+def _stream(mode: str, batch_size: int, momentum: float | None, steps: int, true_mean: float, true_std: float,
+            n_batches: int, seed: int) -> BatchNormStream:
     generator = torch.Generator().manual_seed(seed)
     layer = nn.BatchNorm1d(1, momentum=momentum).train(mode == "train")
     means, variances = [float(layer.running_mean)], [float(layer.running_var)]
@@ -172,7 +179,7 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     ax_sample.plot(range(1, len(outputs) + 1), outputs, "o", color=color, ms=4)
     ideal = (result.sample_value - result.true_mean) / result.true_var ** 0.5
     ax_sample.axhline(ideal, color="black", ls="--", lw=1, label=f"normalized with the true stats: {ideal:g}")
-    ax_sample.set_xlabel("batch (same sample, different random batch mates)")
+    ax_sample.set_xlabel(f"batch of {result.batch_size} (same sample, {result.batch_size - 1} different random mates)")
     ax_sample.set_ylabel(f"output for the sample x = {result.sample_value:g}")
     ax_sample.legend(fontsize=8, loc="lower right")
     if result.sample_spread < 1e-6:

@@ -7,7 +7,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 
 from course_utils.dropout import (DropoutDraws, draw_dropout, dropout_draws, dropout_explorer, dropout_variance,
-                                  mean_tolerance, partly_zeroed_channels, seeded, zero_fraction_tolerance,
+                                  mean_tolerance, one_thread, partly_zeroed_channels, seeded, zero_fraction_tolerance,
                                   zeroed_channels)
 
 
@@ -152,3 +152,14 @@ def test_explorer_bad_arguments():
         dropout_explorer(mode="both")
     with pytest.raises(ValueError, match="2.0"):
         dropout_explorer(p=2.0)
+
+
+def test_one_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError):
+        with one_thread():
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == before

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import torch
 import torch.nn as nn
@@ -81,11 +81,16 @@ def mode_table(model: nn.Module, only_mode_dependent: bool = False) -> str:
 def set_modes(model: nn.Module, modes: dict[str, bool]) -> None:
     """Set each submodule's ``training`` flag from ``{qualified name: flag}`` (as saved by :func:`get_modes`)."""
     check_module("model", model)
+    if not isinstance(modes, Mapping):
+        raise TypeError(f"modes must be a dict {{qualified name: True/False}} as get_modes returns, got {modes!r} of type {type(modes).__name__}")
     modules = dict(model.named_modules())
     for name, flag in modes.items():
         if name not in modules:
             raise KeyError(f"model has no submodule named {name!r}")
-        modules[name].training = bool(flag)
+        if not isinstance(flag, bool):
+            raise TypeError(f"the flag for {name!r} must be True or False, got {flag!r}")
+    for name, flag in modes.items():
+        modules[name].training = flag
 
 
 def get_modes(model: nn.Module) -> dict[str, bool]:

@@ -172,3 +172,13 @@ def test_explorer_rejects_bad_defaults():
         E.pitfall_explorer(dropout=0.9)
     with pytest.raises(ValueError, match="5"):
         E.pitfall_explorer(epochs=5)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_each_layer_alone_shows_the_damage_on_digits(seed):
+    only_bn = E.compare_placements("digits", ("inside", "outside"), dropout=0.0, batchnorm=True, seed=seed)
+    assert only_bn["outside"].history.val_loss[-1] > only_bn["inside"].history.val_loss[-1]
+    only_dropout = E.compare_placements("digits", ("inside", "outside"), dropout=0.5, batchnorm=False, seed=seed,
+                                        epochs=60)
+    assert only_dropout["outside"].history.val_loss[-1] > only_dropout["inside"].history.val_loss[-1]
+    assert only_dropout["outside"].history.gap[29] > only_dropout["inside"].history.gap[29]

@@ -35,6 +35,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+MEMORY_BUDGET_MB = 1024
 CELL_TIMEOUT = 120  # seconds; the budget is 10 s a cell, this only stops a hung kernel
 SKIP_TAGS = {"nbval-skip", "skip-execution"}  # cells nbval does not run are not run here either
 IGNORE_OUTPUT_TAGS = {"nbval-ignore-output"}  # cells whose output is declared to vary (not compared)
@@ -113,6 +114,18 @@ def _files_under(dirs) -> set[str]:
     return found
 
 
+def _peak_rss_mb(pid: int | None) -> float | None:
+    """The resident-memory high-water mark (VmHWM) of a live process, in MB, or None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def run_twice(path: str, prefix: list[str] | None) -> dict:
     """Execute ``path`` in a fresh kernel, restart the kernel, execute it again; return what happened.
 
@@ -165,7 +178,7 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
             finally:
                 client.kc.stop_channels()
             result["runs"].append({"error": error, "seconds": time.perf_counter() - started,
-                                   "key_results": key_results(nb)})
+                                   "key_results": key_results(nb), "peak_rss_mb": _peak_rss_mb(pid)})
     except Exception as exc:
         result["setup_error"] = f"{type(exc).__name__}: {exc}"
     finally:
@@ -261,6 +274,19 @@ def test_leaves_no_files_behind(notebook):
     result = executed(notebook)
     assert not result["new_files"], (
         f"{notebook.name} created {result['new_files']}; write scratch files to tempfile.TemporaryDirectory()")
+
+
+@needs_notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_kernel_memory_under_budget(notebook):
+    """Every kernel stays under 1 GB resident (Binder gives 2 GB; JupyterLab and the browser need the rest).
+
+    Wall-time budgets are checked by scripts/bench_notebooks.py (timings in a test would flake on a busy machine).
+    """
+    peaks = [run["peak_rss_mb"] for run in executed(notebook)["runs"]]
+    if any(p is None for p in peaks):
+        pytest.skip("cannot read the kernel's /proc/PID/status here")
+    assert max(peaks) < MEMORY_BUDGET_MB, f"{notebook.name}: kernel peak RSS {max(peaks):.0f} MB (budget 1 GB)"
 
 
 def test_no_network_inside_unshare():

@@ -152,7 +152,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
     if progress:
         from tqdm.auto import tqdm
 
-        epoch_iter = tqdm(epoch_iter, desc=f"fit ({placement})", leave=False)
+        epoch_iter = tqdm(epoch_iter, desc=f"fit ({placement})", leave=True)
     if placement in ("outside", "never_eval"):
         model.train()
     for _ in epoch_iter:

@@ -142,3 +142,17 @@ def test_mode_tree_bad_input():
     with pytest.raises(TypeError, match="torch.nn.Module"):
         ModeTree([nn.Linear(1, 1)])
     assert "mode-tree" in module_tree_html(nn.Linear(1, 1))
+
+
+def test_cached_setting_reuses_the_rendered_drawing():
+    draws = []
+
+    def draw(result, n):
+        draws.append(n)
+        return f"<b>{result}</b>"
+
+    e = Explorer({"n": widgets.IntSlider(value=1, max=5)}, lambda n: n * 2, draw)
+    e.controls["n"].value = 2
+    e.controls["n"].value = 1
+    assert draws == [1, 2], "returning to n=1 reused its drawing"
+    assert e.output.outputs[0]["data"]["text/html"] == "<b>2</b>" and e.redraws == 3

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_driver import REPO, LabServer, NotebookRun, find_notebook, notebook_dir, open_and_run, start_lab
+from lab_driver import REPO, LabPage, LabServer, NotebookRun, find_notebook, notebook_dir, open_and_run, start_lab
 
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -119,7 +119,8 @@ class NotebookRuns:
     """Opens and runs one notebook at a time; the interaction tests reuse the run their notebook test made."""
 
     def __init__(self, browser, server: LabServer, artifacts: Path) -> None:
-        self.browser, self.server, self.artifacts = browser, server, artifacts
+        self.server, self.artifacts = server, artifacts
+        self.lab = LabPage(browser, server)
         self.current: NotebookRun | None = None
         self.timings: dict[str, dict[str, float]] = {}
         self.started = time.monotonic()
@@ -129,7 +130,9 @@ class NotebookRuns:
         if self.current is not None and self.current.name == name:
             return self.current
         self.close_current()
-        run = open_and_run(self.browser, self.server, name, self.artifacts)
+        # Copy it now: the server's root holds copies, and the notebook may have changed since the session began.
+        shutil.copy2(notebook_dir() / name, self.server.root / "notebooks" / name)
+        run = open_and_run(self.lab, name, self.artifacts)
         self.current = run
         self.timings[name] = {"open_s": round(run.seconds_to_open, 1), "run_all_s": round(run.seconds_to_run, 1)}
         return run
@@ -142,6 +145,7 @@ class NotebookRuns:
 
     def finish(self) -> None:
         self.close_current()
+        self.lab.reset()
         total = time.monotonic() - self.started
         (self.artifacts / "timings.json").write_text(json.dumps(
             {"total_s_from_first_notebook": round(total, 1), "notebooks": self.timings}, indent=2))

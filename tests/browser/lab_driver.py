@@ -179,6 +179,11 @@ const findPanel = (path) => {
 };
 const isCode = (cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim() !== '';
 const tagsOf = (cell) => cell.model.getMetadata('tags') || [];
+// A widget closed by the kernel (e.g. a tqdm bar with leave=False) leaves an empty, hidden output.
+const closedWidget = (child) => {
+  const out = child.querySelector(':scope > .jp-OutputArea-output');
+  return !!out && out.classList.contains('lm-mod-hidden') && out.textContent.trim() === '';
+};
 const hasError = (cell) => {
   for (let i = 0; i < cell.model.outputs.length; i++) {
     if (cell.model.outputs.get(i).type === 'error') return true;
@@ -225,7 +230,8 @@ JS_WIDGETS_SETTLED = _FIND_PANEL + """
       if (!('WIDGET_MIME' in data)) continue;
       const child = children[i];
       if (!child) return false;
-      if (!child.querySelector('.jupyter-widgets') && !child.textContent.includes('Error displaying widget')) return false;
+      if (!child.querySelector('.jupyter-widgets') && !child.textContent.includes('Error displaying widget')
+          && !closedWidget(child)) return false;
     }
   }
   return true;
@@ -259,7 +265,7 @@ JS_CELLS = _FIND_PANEL + """
         info.stderr += text + '\\n';
       info.outputs.push({type: out.type, mimes,
                          widget: mimes.includes('WIDGET_MIME'),
-                         rendered_widget: !!(child && child.querySelector('.jupyter-widgets'))});
+                         rendered_widget: !!(child && (child.querySelector('.jupyter-widgets') || closedWidget(child)))});
     }
     const wrapper = cell.node.querySelector('.jp-Cell-outputWrapper') || cell.node;
     info.output_text = wrapper.textContent;
@@ -295,18 +301,74 @@ UNRENDERED_WIDGET = re.compile(r"\b[A-Z]\w*\((children|value|options|layout|desc
 EXERCISE_CALL = re.compile(r"^\s*((display|print)\()?check_\w+\(", re.MULTILINE)
 
 
+JS_CLOSE = _FIND_PANEL + """
+(path) => {
+  const panel = findPanel(path);
+  if (!panel) return true;
+  panel.context.model.dirty = false;  // closing without the "save your changes?" dialog: the run is thrown away
+  panel.close();
+  return false;
+}
+"""
+
+
+class LabPage:
+    """One JupyterLab page in its own browser context; notebooks are opened in it one after another.
+
+    Reusing the page saves loading JupyterLab again for every notebook (about 4 s each). After a failure the
+    page is thrown away, so the next notebook starts in a fresh one.
+    """
+
+    def __init__(self, browser: Any, server: LabServer) -> None:
+        self.browser, self.server = browser, server
+        self.context: Any = None
+        self.page: Any = None
+        self.page_errors: list[str] = []
+
+    def ensure(self, first_path: str) -> bool:
+        """Open a page showing ``first_path`` if there is none; True if it did (the notebook is then open)."""
+        if self.page is not None:
+            return False
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        workspace = "t" + re.sub(r"[^A-Za-z0-9]", "", Path(first_path).stem) + secrets.token_hex(3)
+        self.page.goto(self.server.notebook_url(first_path, workspace), wait_until="domcontentloaded")
+        return True
+
+    def close_notebook(self, path: str) -> None:
+        if self.page is None:
+            return
+        try:
+            self.page.wait_for_function(JS_CLOSE, arg=path, timeout=10_000, polling=100)
+        except Exception:
+            self.reset()
+
+    def reset(self) -> None:
+        if self.context is not None:
+            try:
+                self.context.close()
+            except Exception:  # the browser may already be gone at session end
+                pass
+        self.context = self.page = None
+
+
 @dataclass
 class NotebookRun:
-    """One notebook opened in its own browser context, after Run All."""
+    """One notebook open in the shared JupyterLab page, after Run All."""
 
     name: str
     path: str  # relative to the server root, e.g. "notebooks/01_x.ipynb"
-    context: Any
+    lab: LabPage
     page: Any
     seconds_to_open: float = 0.0
     seconds_to_run: float = 0.0
-    console: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
+    page_errors_before: int = 0
+
+    @property
+    def page_errors(self) -> list[str]:
+        """Uncaught JavaScript errors in the page since this notebook was opened."""
+        return self.lab.page_errors[self.page_errors_before:]
 
     def cells(self) -> list[dict]:
         cells = self.page.evaluate(JS_CELLS, self.path)
@@ -314,46 +376,39 @@ class NotebookRun:
         return cells
 
     def close(self) -> None:
-        try:
-            self.context.close()
-        except Exception:  # the browser may already be gone at session end
-            pass
+        self.lab.close_notebook(self.path)
 
 
-def open_and_run(browser: Any, server: LabServer, name: str, artifacts: Path,
-                 run_timeout_s: float = 150.0) -> NotebookRun:
-    """Open ``notebooks/<name>`` in a new browser context, wait for the kernel, Run All, wait until all ran.
+def open_and_run(lab: LabPage, name: str, artifacts: Path, run_timeout_s: float = 150.0) -> NotebookRun:
+    """Open ``notebooks/<name>``, wait for its kernel, Run All, and wait until every cell ran.
 
-    If it does not get there, a screenshot ``<name>_failed_to_run.png`` is saved and the context closed.
+    If it does not get there, a screenshot ``<name>_failed_to_run.png`` is saved and the page thrown away.
     """
     path = f"notebooks/{name}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    run = NotebookRun(name, path, context, page)
+    start = time.monotonic()
+    if not lab.ensure(path):
+        lab.page.evaluate("(path) => { window.jupyterapp.commands.execute('docmanager:open', "
+                          "{path, factory: 'Notebook'}); return true; }", path)
+    run = NotebookRun(name, path, lab, lab.page, page_errors_before=len(lab.page_errors))
     try:
-        _open_and_run(run, server, run_timeout_s)
+        _wait_and_run(run, start, run_timeout_s)
     except Exception:
         try:
             artifacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artifacts / f"{Path(name).stem}_failed_to_run.png"))
+            lab.page.screenshot(path=str(artifacts / f"{Path(name).stem}_failed_to_run.png"))
         finally:
-            run.close()
+            lab.reset()
         raise
     return run
 
 
-def _open_and_run(run: NotebookRun, server: LabServer, run_timeout_s: float) -> None:
-    page, path, name = run.page, run.path, run.name
-    page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: run.page_errors.append(str(exc)))
-    workspace = "t" + re.sub(r"[^A-Za-z0-9]", "", Path(name).stem) + secrets.token_hex(3)
-    start = time.monotonic()
-    page.goto(server.notebook_url(path, workspace), wait_until="domcontentloaded")
+def _wait_and_run(run: NotebookRun, start: float, run_timeout_s: float) -> None:
+    page, path = run.page, run.path
     # The execution indicator reads idle before the kernel exists; the status bar's kernel state does not.
     page.wait_for_function(JS_READY, arg=[path, KERNEL_IDLE], timeout=60_000, polling=200)
     run.seconds_to_open = time.monotonic() - start
     start = time.monotonic()
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
     page.wait_for_function(JS_RUN_DONE, arg=[path, KERNEL_IDLE], timeout=run_timeout_s * 1000, polling=250)
     try:  # widget views render asynchronously after their cell finished
         page.wait_for_function(JS_WIDGETS_SETTLED, arg=path, timeout=20_000, polling=250)

@@ -103,7 +103,7 @@ def test_mode_tree_toggles_modes(notebook_runs, browser_artifacts: Path) -> None
     picker.select_option(index=0)  # the model itself
     tree.locator("button", has_text=".eval()").click()
     wait_for({name: "false" for name in names})
-    assert "changed" in tree.inner_text(), "the log line does not say what the .eval() call changed"
+    assert "changed" in tree.text_content(), "the log line does not say what the .eval() call changed"
 
     child = names[1]  # the first registered child (named_modules order): it and its descendants switch
     picker.select_option(index=1)
@@ -114,7 +114,7 @@ def test_mode_tree_toggles_modes(notebook_runs, browser_artifacts: Path) -> None
     finally:
         tree.screenshot(path=str(browser_artifacts / "01_mode_tree_after_train.png"))
     assert flags() == expected
-    assert options[1] in tree.inner_text(), f"the log line does not name the module called, {options[1]!r}"
+    assert options[1] in tree.text_content(), f"the log line does not name the module called, {options[1]!r}"
 
 
 DROPOUT = "[data-test='dropout-explorer']"
@@ -139,16 +139,16 @@ def test_dropout_slider_redraws_histogram(notebook_runs, browser_artifacts: Path
     slider = page.locator("[data-test='p-slider']")
     slider.scroll_into_view_if_needed()
     readout = slider.locator(".widget-readout")
-    p_before = float(readout.inner_text())
+    p_before = float(readout.text_content())
     before = _images(run, DROPOUT)
     pixels_before = decode_png(before[0])
 
-    old_readout = readout.inner_text().strip()
+    old_readout = readout.text_content().strip()
     slider.locator(".noUi-handle").focus()
     page.keyboard.press("ArrowRight" if p_before < 0.9 else "ArrowLeft")
     page.wait_for_function("([sel, old]) => document.querySelector(sel).textContent.trim() !== old",
                            arg=["[data-test='p-slider'] .widget-readout", old_readout], timeout=10_000)
-    p_after = float(readout.inner_text())
+    p_after = float(readout.text_content())
     assert p_after != p_before, f"the readout still shows p = {p_before}"
     new = _wait_for_new_image(run, DROPOUT, before, timeout_s=30)
     page.locator(DROPOUT).screenshot(path=str(browser_artifacts / "02_dropout_after_slider.png"))
@@ -264,13 +264,16 @@ def test_quiz_answers_show_feedback(notebook: Path, notebook_runs, browser_artif
         return boxes.length; }""")
     assert count > 0, f"{notebook.name} shows no quiz question (.widget-radio-box)"
     key = answer_key(notebook)
+    assert not key or count == len(key), f"the notebook writes {len(key)} questions, the page shows {count}"
     for i in range(count):
         question = page.locator(f"[data-test-question='{i}']")
         question.scroll_into_view_if_needed()
-        prompt = _norm(re.sub(r"^\d+\.\s*", "", question.locator(".widget-html").first.inner_text()))
+        prompt = _norm(re.sub(r"^\d+\.\s*", "", question.locator(".widget-html").first.text_content()))
         labels = question.locator(".widget-radio-box label")
-        option_texts = [_norm(t) for t in labels.all_inner_texts()]
+        option_texts = [_norm(t) for t in labels.all_text_contents()]
         expected = key.get(prompt)
+        assert expected is not None or not key, (
+            f"question {i + 1} shows the prompt {prompt!r}, which is not among the notebook's questions")
         verdicts = []
         for k in range(len(option_texts)):
             feedback = question.locator(".widget-html").last
@@ -285,7 +288,7 @@ def test_quiz_answers_show_feedback(notebook: Path, notebook_runs, browser_artif
             span = feedback.locator(".quiz-correct, .quiz-wrong")
             assert span.count() == 1, f"question {i + 1} ({prompt[:60]!r}), option {k}: no feedback appeared"
             correct = "quiz-correct" in span.get_attribute("class")
-            text = _norm(span.inner_text())
+            text = _norm(span.text_content())
             verdict = "Correct." if correct else "Not quite."
             assert text.startswith(verdict) and len(text) > len(verdict) + 1, (
                 f"question {i + 1}, option {k}: feedback {text!r} lacks its verdict or explanation")

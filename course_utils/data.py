@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import math
 from pathlib import Path
 from typing import Callable

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_float, check_int
 from .plots import RUN_COLORS, new_figure
+from .runtime import one_thread
 from .widgets import Explorer
 
 MODES = ("train", "eval")
@@ -38,19 +39,6 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the body with one torch thread, then restore the previous count.
-
-    The explorers work on tiny tensors, where a second thread only adds synchronisation: on a busy 2-core
-    machine it made one BatchNorm explorer redraw about 100 times slower.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def dropout_variance(x: float, p: float) -> float:

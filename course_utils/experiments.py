@@ -15,12 +15,11 @@ cache that the explorer then reads, and a run is never trained twice in one kern
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import html
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import ipywidgets as widgets
 import torch
@@ -32,6 +31,7 @@ from ._validate import check_choice, check_float, check_int, check_module
 from .data import digits_tensors, toy_2d_tensors
 from .models import mlp
 from .plots import PLACEMENT_LABELS, color_for, figure_to_png, new_figure
+from .runtime import one_thread
 from .training import PLACEMENTS, History, evaluate, fit
 from .widgets import Explorer
 
@@ -155,19 +155,6 @@ def train_run(dataset: str = "digits", placement: str = "inside", dropout: float
     return _train_run(dataset, placement, dropout, batchnorm, seed, epochs)
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block and restore the previous setting after it.
-
-    Tiny models gain nothing from several threads, and on a busy machine (a shared JupyterHub, a laptop running
-    other work) the threads wait for each other: a run that takes 1 s on one thread can take 10 s on two.
-    """
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
 
 
 @functools.lru_cache(maxsize=256)

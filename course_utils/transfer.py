@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import html
 import time
 from collections import Counter
@@ -23,21 +22,13 @@ from ._validate import check_choice, check_int, check_module
 from .data import digits_tensors, make_loaders
 from .models import SmallCNN
 from .modes import is_mode_dependent
+from .runtime import one_thread
 from .training import evaluate, train_epoch
 
 PARTS: tuple[str, ...] = ("backbone", "head")
 BN_CHOICES: tuple[str, ...] = ("frozen", "train")
 
 
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one thread inside the block (tiny models are many times faster so on a busy CPU)."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
 
 
 def mode_dependent_counts(model: nn.Module) -> dict[str, int]:

@@ -1,8 +1,6 @@
 """course_utils.transfer: digit splits, the transfer demo, one-step changes, counts, and the 06 explorer."""
 import ipywidgets as widgets
 import pytest
-import torch
-import torch.nn as nn
 
 from course_utils.models import SmallCNN, mlp
 from course_utils.transfer import (changes_html, mode_dependent_counts, one_step_changes, pretrain_and_finetune,

@@ -18,6 +18,7 @@ The data-integrity checks (checksums, ``torch.load(weights_only=True)``) are her
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import multiprocessing
 import os
@@ -149,6 +150,7 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
     env.pop("JPY_PARENT_PID", None)
     result: dict = {"path": path, "runs": [], "kernel_pids": [], "kernel_net": [], "own_net": None}
     files_before = _files_under(WATCHED_DIRS)
+    original = nbformat.read(path, as_version=4)
     try:
         result["own_net"] = os.readlink("/proc/self/ns/net") if os.path.exists("/proc/self/ns/net") else None
         km.start_kernel(cwd=str(Path(path).parent), env=env)
@@ -161,7 +163,7 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
                 result["kernel_net"].append(os.readlink(f"/proc/{pid}/ns/net"))
             except OSError:
                 result["kernel_net"].append(None)
-            nb = nbformat.read(path, as_version=4)
+            nb = copy.deepcopy(original)  # both runs execute the same text, even if the file is edited meanwhile
             client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, startup_timeout=60, kernel_name="python3",
                                     allow_errors=False, record_timing=True)
             started = time.perf_counter()
@@ -192,17 +194,20 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
 
 
 _RESULTS: dict[str, object] = {}
+_POOL: list[ProcessPoolExecutor] = []
 
 
 def executed(notebook: Path) -> dict:
-    """The two executions of ``notebook`` (all notebooks are executed, two at a time, on the first call)."""
-    if not _RESULTS:
+    """The two executions of ``notebook``; the next notebook is started at the same time (two workers), so a
+    run of the whole file keeps both cores busy and ``pytest -k 02_dropout`` executes at most one extra."""
+    if not _POOL:
         workers = int(os.environ.get("COURSE_HEALTH_WORKERS", min(2, os.cpu_count() or 1)))
         context = multiprocessing.get_context("spawn")  # no fork of a process that runs torch threads
-        pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
-        for nb in NOTEBOOKS:
-            _RESULTS[str(nb)] = pool.submit(run_twice, str(nb), UNSHARE)
-        pool.shutdown(wait=False)
+        _POOL.append(ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context))
+    index = NOTEBOOKS.index(notebook)
+    for nb in NOTEBOOKS[index:index + _POOL[0]._max_workers]:
+        if str(nb) not in _RESULTS:
+            _RESULTS[str(nb)] = _POOL[0].submit(run_twice, str(nb), UNSHARE)
     value = _RESULTS[str(notebook)]
     if not isinstance(value, dict):
         value = value.result()
@@ -210,6 +215,14 @@ def executed(notebook: Path) -> dict:
     if value.get("setup_error"):
         pytest.fail(f"could not start a kernel for {notebook.name}: {value['setup_error']}")
     return value
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_workers():
+    yield
+    for pool in _POOL:
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOL.clear()
 
 
 def _ids(paths):

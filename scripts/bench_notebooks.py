@@ -178,7 +178,8 @@ def markdown(results: list[NotebookBench], core: int | None, load_before: tuple[
         f"{os.cpu_count()} CPUs, load average before the run {load_before[0]:.2f}; Python {platform.python_version()}"
         f"{_torch_version()}).",
         "Each notebook runs top to bottom in a fresh kernel. *Run all* excludes the kernel start "
-        "(shown separately); *peak RSS* is the kernel's resident-memory high-water mark.",
+        "(shown separately); *cell N* counts every cell from 0, markdown included; *peak RSS* is the kernel's "
+        "resident-memory high-water mark.",
         "",
         f"Budgets: notebook < {BUDGET_NOTEBOOK_S:.0f} s, cell < {BUDGET_CELL_S:.0f} s, course < "
         f"{BUDGET_COURSE_S:.0f} s, kernel < {BUDGET_RSS_MB:.0f} MB.",

@@ -24,7 +24,8 @@ CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-HOW_TO_ENABLE = "to run them: sudo apt-get install -y chromium (Debian/Ubuntu), then make test"
+HOW_TO_ENABLE = ("to run them: sudo apt-get install -y chromium (Debian/Ubuntu), or set COURSE_CHROMIUM to a "
+                 "Chromium binary; then make test")
 
 
 def _in_ci() -> bool:

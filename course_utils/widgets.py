@@ -107,18 +107,19 @@ class Explorer:
         key = tuple(sorted(values.items()))
         try:
             result = self.result(**values)
-            if key in self._drawn:  # the rendered PNG too: a cached setting redraws in well under 0.1 s
-                self._drawn.move_to_end(key)
-                output = self._drawn[key]
-            else:
-                output = self._as_output(self.draw(result, **values))
-                self._drawn[key] = output
-                if len(self._drawn) > self.cache_size:
-                    self._drawn.popitem(last=False)
+            drawing = None if key in self._drawn else self.draw(result, **values)
         except (ValueError, TypeError) as error:
             self.last_error = str(error)
             self.output.outputs = (html_output(error_box(f"Cannot draw this setting: {error}")),)
             return
+        if drawing is None:  # the rendered PNG is cached too: a cached setting redraws in well under 0.1 s
+            self._drawn.move_to_end(key)
+            output = self._drawn[key]
+        else:  # a draw function returning something else is a bug in the explorer: let it raise
+            output = self._as_output(drawing)
+            self._drawn[key] = output
+            if len(self._drawn) > self.cache_size:
+                self._drawn.popitem(last=False)
         self.last_error = None
         self.last_result = result
         self.redraws += 1

@@ -157,3 +157,14 @@ def test_quiz_bad_input():
 
 def test_feedback_is_falsy_when_wrong():
     assert not Feedback("x", False, "m") and Feedback("x", True, "m", status="correct")
+
+
+def test_quiz_shuffles_options_deterministically_and_keeps_answers():
+    questions = [Question(f"question {i}?", ["right", "wrong a", "wrong b"], 0, ["yes", "no", "no"]) for i in range(12)]
+    first = Quiz(questions)
+    positions = [[label for label, _ in c.options].index("right") for c in first.choices]
+    assert len(set(positions)) > 1, "the right answer is not always in the same place"
+    assert positions == [[label for label, _ in c.options].index("right") for c in Quiz(questions).choices]
+    assert all("quiz-correct" in first.answer(i, 0) for i in range(12)), "answer() uses the written order"
+    plain = Quiz(questions, shuffle=False)
+    assert all(c.options[0][0] == "right" for c in plain.choices)

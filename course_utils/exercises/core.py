@@ -7,6 +7,8 @@ It raises only when it is called with the wrong kind of thing (e.g. a number ins
 from __future__ import annotations
 
 import html
+import random
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -113,9 +115,14 @@ class Question:
 
 
 class Quiz:
-    """Multiple-choice questions with instant feedback: choosing an option shows whether it is right and why."""
+    """Multiple-choice questions with instant feedback: choosing an option shows whether it is right and why.
 
-    def __init__(self, questions: Sequence[Question], title: str = "Quiz") -> None:
+    With ``shuffle=True`` (the default) each question's options are shown in a fixed order derived from its
+    prompt, so the right answer is not always in the same place; option numbers (``Question.answer``,
+    :meth:`answer`) always refer to the order in which the options were written.
+    """
+
+    def __init__(self, questions: Sequence[Question], title: str = "Quiz", shuffle: bool = True) -> None:
         if isinstance(questions, (str, bytes)) or not isinstance(questions, (list, tuple)):
             raise TypeError(f"questions must be a list of Question, got {questions!r}")
         if not questions:
@@ -128,7 +135,10 @@ class Quiz:
         self.feedback: list[widgets.HTML] = []
         boxes = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")]
         for i, q in enumerate(self.questions):
-            choice = widgets.RadioButtons(options=[(o, k) for k, o in enumerate(q.options)], value=None,
+            order = list(range(len(q.options)))
+            if shuffle:  # the same order on every run, different per question: the answer is not always first
+                random.Random(zlib.crc32(q.prompt.encode("utf-8"))).shuffle(order)
+            choice = widgets.RadioButtons(options=[(q.options[k], k) for k in order], value=None,
                                           layout=widgets.Layout(width="max-content"))
             note = widgets.HTML("<i>Choose an answer.</i>")
             choice.observe(lambda change, i=i: self._on_choice(i, change["new"]), names="value")

@@ -166,17 +166,17 @@ CASES = [
 
 # Current messages that fall short: (id, call, exception a good fix would raise, text it should name, fix).
 GAPS = [
+    ("error_box message int", lambda: W.error_box(3), TypeError, "3",
+     "widgets.error_box(3): AttributeError 'int' object has no attribute 'replace'; use html.escape(str(message))"),
+]
+
+# Gaps this file found that are fixed (d492b53 and later): kept as regression tests, with the original problem.
+FIXED = [
     ("set_modes flag str", lambda: MO.set_modes(nn.Linear(2, 2), {"": "False"}), TypeError, "'False'",
      "modes.set_modes stores bool('False') == True silently (the very bug notebook 01 teaches); "
      "raise TypeError(f'the flag for {name!r} must be True or False, got {flag!r}') unless isinstance(flag, bool)"),
     ("set_modes modes not a dict", lambda: MO.set_modes(nn.Linear(2, 2), ["", True]), TypeError, "list",
      "modes.set_modes: AttributeError 'list' object has no attribute 'items'; check isinstance(modes, Mapping)"),
-    ("error_box message int", lambda: W.error_box(3), TypeError, "3",
-     "widgets.error_box(3): AttributeError 'int' object has no attribute 'replace'; use html.escape(str(message))"),
-]
-
-# Gaps this file found that are fixed (commit d492b53): kept as regression tests, with the original problem.
-FIXED = [
     ("make_toy_2d noise inf", lambda: D.make_toy_2d(noise=INF), ValueError, "inf",
      "data.make_toy_2d accepts noise=inf and returns inf/NaN points; have check_float reject inf "
      "(math.isfinite) or pass maximum=10.0"),

@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup
+.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ unit: setup
 
 notebooks: setup
 	$(BIN)/python -m pytest notebooks
+
+# Each notebook on one core: wall time, slowest cell, peak memory, against the course's budgets.
+bench: setup
+	MPLBACKEND=Agg $(BIN)/python scripts/bench_notebooks.py
 
 # Weak Wi-Fi: download every wheel once (make wheelhouse), then install with no network (make offline-setup).
 wheelhouse:

@@ -166,12 +166,6 @@ CASES = [
 
 # Current messages that fall short: (id, call, exception a good fix would raise, text it should name, fix).
 GAPS = [
-    ("error_box message int", lambda: W.error_box(3), TypeError, "3",
-     "widgets.error_box(3): AttributeError 'int' object has no attribute 'replace'; use html.escape(str(message))"),
-]
-
-# Gaps this file found that are fixed (d492b53 and later): kept as regression tests, with the original problem.
-FIXED = [
     ("set_modes flag str", lambda: MO.set_modes(nn.Linear(2, 2), {"": "False"}), TypeError, "'False'",
      "modes.set_modes stores bool('False') == True silently (the very bug notebook 01 teaches); "
      "raise TypeError(f'the flag for {name!r} must be True or False, got {flag!r}') unless isinstance(flag, bool)"),
@@ -311,3 +305,7 @@ def test_checker_returns_feedback_for_wrong_and_crashing_answers(check):
         assert not feedback.passed and feedback.status == "wrong", str(feedback)
         assert feedback.hint, f"{check.__name__} gave no hint for {answer.__name__}"
     assert "ZeroDivisionError" in check(_crashes).message, "the learner sees what their code raised"
+
+
+def test_error_box_shows_any_message_as_text():
+    assert ">3</div>" in W.error_box(3) and "&lt;b&gt;" in W.error_box("<b>")

@@ -166,6 +166,10 @@ CASES = [
 
 # Current messages that fall short: (id, call, exception a good fix would raise, text it should name, fix).
 GAPS = [
+]
+
+# Gaps this file found that are fixed (d492b53 and later): kept as regression tests, with the original problem.
+FIXED = [
     ("set_modes flag str", lambda: MO.set_modes(nn.Linear(2, 2), {"": "False"}), TypeError, "'False'",
      "modes.set_modes stores bool('False') == True silently (the very bug notebook 01 teaches); "
      "raise TypeError(f'the flag for {name!r} must be True or False, got {flag!r}') unless isinstance(flag, bool)"),

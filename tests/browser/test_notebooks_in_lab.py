@@ -294,9 +294,15 @@ def test_quiz_answers_show_feedback(notebook: Path, notebook_runs, browser_artif
                 f"question {i + 1}, option {k}: feedback {text!r} lacks its verdict or explanation")
             if expected is not None:
                 options, answer, explanations = expected
-                assert correct == (k == answer), f"question {i + 1}: option {k} is marked {verdict!r}, answer is {answer}"
-                assert text == _norm(f"{verdict} {explanations[k]}"), (
-                    f"question {i + 1}, option {k}: shows {text!r}, the notebook's explanation is {explanations[k]!r}")
+                # The quiz shows options in a shuffled order: find the written option by its label.
+                written = [_norm(o) for o in options]
+                assert option_texts[k] in written, f"question {i + 1}: option {option_texts[k]!r} is not in the notebook"
+                w = written.index(option_texts[k])
+                assert correct == (w == answer), (
+                    f"question {i + 1}: option {option_texts[k]!r} is marked {verdict!r}, the answer is {options[answer]!r}")
+                assert text == _norm(f"{verdict} {explanations[w]}"), (
+                    f"question {i + 1}, option {option_texts[k]!r}: shows {text!r}, the notebook's explanation is "
+                    f"{explanations[w]!r}")
             verdicts.append(correct)
         assert verdicts.count(True) == 1, f"question {i + 1} ({prompt[:60]!r}): {verdicts.count(True)} options correct"
     page.locator("[data-test-question='0']").screenshot(

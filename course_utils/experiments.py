@@ -264,9 +264,14 @@ def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figu
         axes[0].plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
         axes[1].plot(epochs, h.gap, "-", color=color, label=label)
         axes[2].plot(epochs, h.val_acc, "-", color=color, label=label)
-    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss (dashed: training, solid: validation)")
+    best = min(runs, key=lambda n: runs[n].history.val_loss[-1])
+    widest = max(runs, key=lambda n: runs[n].history.gap[-1])
+    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss",
+                title=f"Lowest final validation loss: {PLACEMENT_LABELS.get(best, best)}\n"
+                      "(dashed: training, solid: validation)")
     axes[1].axhline(0, color="0.6", lw=0.8)
-    axes[1].set(xlabel="epoch", ylabel="validation − training loss", title="Generalization gap")
+    axes[1].set(xlabel="epoch", ylabel="validation − training loss",
+                title=f"Widest final gap: {PLACEMENT_LABELS.get(widest, widest)}")
     axes[2].set(xlabel="epoch", ylabel="validation accuracy", title="Accuracy barely tells them apart")
     axes[0].legend(fontsize=7)
     axes[1].legend(fontsize=7)

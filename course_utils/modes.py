@@ -99,6 +99,20 @@ def get_modes(model: nn.Module) -> dict[str, bool]:
     return {name: m.training for name, m in model.named_modules()}
 
 
+def _what_training_changes(module: nn.Module) -> str:
+    """In words, what training mode changes in ``module``, naming only the layer kinds it really contains."""
+    kinds = {type(m).__name__ for m in module.modules() if is_mode_dependent(m)}
+    effects = []
+    if any(isinstance(m, _bn._BatchNorm) for m in module.modules()):
+        effects.append("its BatchNorm layers normalize with batch statistics and update their running statistics")
+    if any(isinstance(m, _dropout._DropoutNd) for m in module.modules()):
+        effects.append("its dropout layers drop")
+    others = sorted(k for k in kinds if "BatchNorm" not in k and "Dropout" not in k)
+    if others:
+        effects.append(f"its {', '.join(others)} layers behave as in training")
+    return "; ".join(effects) or "its layers run in training mode"
+
+
 @contextlib.contextmanager
 def evaluating(model: nn.Module) -> Iterator[nn.Module]:
     """Put ``model`` in eval mode inside the ``with`` block and restore every submodule's own mode after it.
@@ -289,8 +303,8 @@ class ModeWatcher:
                         self._report(
                             "frozen_module_reset", name,
                             f"submodule '{name}' ({type(module).__name__}) was frozen and in eval mode, and is now in "
-                            f"training mode again while still frozen: its BatchNorm running statistics update and "
-                            f"its dropout drops. A model.train() call probably undid '{name}.eval()'. Fix: call "
+                            f"training mode again while still frozen: {_what_training_changes(module)}. "
+                            f"A model.train() call probably undid '{name}.eval()'. Fix: call "
                             f"model.{name}.eval() right after every model.train(), or override train() in your "
                             f"model so that it keeps '{name}' in eval mode (and returns self).")
             elif name not in self._frozen_eval and _is_frozen(module):

@@ -30,7 +30,7 @@ from torch.utils.data import TensorDataset
 from ._validate import check_choice, check_float, check_int, check_module
 from .data import digits_tensors, toy_2d_tensors
 from .models import mlp
-from .plots import PLACEMENT_LABELS, color_for, figure_to_png, new_figure
+from .plots import PLACEMENT_LABELS, color_for, draw_histories, figure_to_png, new_figure
 from .runtime import one_thread
 from .training import PLACEMENTS, History, evaluate, fit
 from .widgets import Explorer
@@ -257,13 +257,7 @@ def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figu
     validation accuracy, one colour per placement. The default title states the finding."""
     _check_runs(runs)
     fig, axes = new_figure(1, 3, width=13, height=3.9)
-    for i, (name, run) in enumerate(runs.items()):
-        h, color, label = run.history, color_for(name, i), PLACEMENT_LABELS.get(name, name)
-        epochs = range(1, h.epochs + 1)
-        axes[0].plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
-        axes[0].plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
-        axes[1].plot(epochs, h.gap, "-", color=color, label=label)
-        axes[2].plot(epochs, h.val_acc, "-", color=color, label=label)
+    draw_histories({name: run.history for name, run in runs.items()}, axes[0], axes[1], axes[2])
     best = min(runs, key=lambda n: runs[n].history.val_loss[-1])
     widest = max(runs, key=lambda n: runs[n].history.gap[-1])
     axes[0].set(xlabel="epoch", ylabel="cross-entropy loss",
@@ -349,12 +343,7 @@ def explorer_draw(runs: Mapping[str, Run], placement: str = "outside", resolutio
     """The explorer's drawing: loss curves of the runs, their gaps, and the chosen run's decision boundary."""
     _check_runs(runs)
     fig, axes = new_figure(1, 3, width=13, height=3.9)
-    for i, (name, run) in enumerate(runs.items()):
-        h, color, label = run.history, color_for(name, i), PLACEMENT_LABELS.get(name, name)
-        epochs = range(1, h.epochs + 1)
-        axes[0].plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
-        axes[0].plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
-        axes[1].plot(epochs, h.gap, "-", color=color, label=label)
+    draw_histories({name: run.history for name, run in runs.items()}, axes[0], axes[1])
     axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss (dashed: training, solid: validation)")
     axes[0].legend(fontsize=7)
     axes[1].axhline(0, color="0.6", lw=0.8)

@@ -70,6 +70,20 @@ def _title_of(fig: Figure) -> str:
     return "; ".join(titles) or "figure"
 
 
+def draw_histories(histories: Mapping[str, object], ax_loss, ax_gap=None, ax_acc=None) -> None:
+    """Draw each named run's losses (dashed training, solid validation) on ``ax_loss``, and optionally its gap
+    on ``ax_gap`` and its validation accuracy on ``ax_acc``, in the course colour of the run's name."""
+    for i, (name, h) in enumerate(histories.items()):
+        color, label = color_for(name, i), PLACEMENT_LABELS.get(name, name)
+        epochs = range(1, len(h.train_loss) + 1)
+        ax_loss.plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
+        ax_loss.plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
+        if ax_gap is not None:
+            ax_gap.plot(epochs, h.gap, "-", color=color, label=label)
+        if ax_acc is not None:
+            ax_acc.plot(epochs, h.val_acc, "-", color=color, label=label)
+
+
 def loss_curves(histories: Mapping[str, object], title: str | None = None, show_gap: bool = True) -> Figure:
     """Training (dashed) and validation (solid) loss per epoch for each named run, and the gap beside them.
 
@@ -84,14 +98,7 @@ def loss_curves(histories: Mapping[str, object], title: str | None = None, show_
             raise TypeError(f"histories[{name!r}] must be a History (from fit), got {h!r}")
     fig, axes = new_figure(1, 2 if show_gap else 1, width=10 if show_gap else 6.4, height=3.8)
     ax_loss = axes[0] if show_gap else axes
-    for i, (name, h) in enumerate(histories.items()):
-        color = color_for(name, i)
-        label = PLACEMENT_LABELS.get(name, name)
-        epochs = range(1, len(h.train_loss) + 1)
-        ax_loss.plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
-        ax_loss.plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
-        if show_gap:
-            axes[1].plot(epochs, h.gap, "-", color=color, label=label)
+    draw_histories(histories, ax_loss, axes[1] if show_gap else None)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("cross-entropy loss")
     ax_loss.set_title("Loss per epoch (dashed: training, solid: validation)")

@@ -88,6 +88,15 @@ def require_callable(name: str, value: Any) -> None:
                         f"got {value!r} of type {type(value).__name__}")
 
 
+def require_class(name: str, value: Any) -> None:
+    """Raise a TypeError that says what to pass when a class checker gets a built module or a non-callable."""
+    import torch.nn as nn
+
+    if isinstance(value, nn.Module):
+        raise TypeError(f"pass your class itself ({name}, not {name}(...)), got the module {value!r}")
+    require_callable(name, value)
+
+
 @dataclass
 class Question:
     """A multiple-choice question: ``options[answer]`` is right; ``explanations[i]`` explains option ``i``."""

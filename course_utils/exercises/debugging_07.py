@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, require_class, run_checks
 
 N = 100_000
 
@@ -53,9 +53,7 @@ def _follows_parent(cls: type) -> None:
 
 def check_gaussian_noise(cls: object) -> Feedback:
     """Check a learner's ``GaussianNoise`` class; returns feedback, raises TypeError only for a non-callable or a built module."""
-    if isinstance(cls, nn.Module):
-        raise TypeError(f"pass your class itself (GaussianNoise, not GaussianNoise(0.1)), got the module {cls!r}")
-    require_callable("GaussianNoise", cls)
+    require_class("GaussianNoise", cls)
     checks = [
         Check("eval mode", lambda: _eval_identity(cls),
               "in forward: `if not self.training: return x`."),

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..models import SmallCNN
 from ..modes import ModeWarning, ModeWatcher
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, require_class, run_checks
 
 
 def _build(cls: type) -> nn.Module:
@@ -70,9 +70,7 @@ def _loop_is_clean(cls: type) -> None:
 
 def check_fine_tuner(cls: object) -> Feedback:
     """Check a learner's ``FineTuneCNN`` class; returns feedback, raises TypeError only for a non-callable or a built module."""
-    if isinstance(cls, nn.Module):
-        raise TypeError(f"pass your class itself (FineTuneCNN, not FineTuneCNN()), got the module {cls!r}")
-    require_callable("FineTuneCNN", cls)
+    require_class("FineTuneCNN", cls)
     checks = [
         Check("freezing", lambda: _frozen(cls),
               "in __init__, after super().__init__(), call self.backbone.requires_grad_(False)."),

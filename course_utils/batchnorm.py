@@ -165,14 +165,14 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
                      label=f"true variance {result.true_var:g}")
     ax_stats.set_xlabel("batches seen")
     ax_stats.set_ylabel("running statistic")
-    ax_stats.legend(fontsize=8, loc="center right")
+    ax_stats.legend(fontsize=8, loc="center right" if result.mode == "eval" else "lower right")
     momentum = "None (cumulative)" if result.momentum is None else f"{result.momentum:g}"
     final_mean, final_var = float(result.mean_trace[-1]), float(result.var_trace[-1])
     if result.mode == "eval":
         stats_title = f"eval: the running stats never move from mean {final_mean:g}, var {final_var:g}"
     else:
         stats_title = (f"train, momentum {momentum}: running mean → {final_mean:.2f}, var → {final_var:.2f}\n"
-                       f"(data: {result.true_mean:g}, {result.true_var:g})")
+                       f"(the data: true mean {result.true_mean:g}, variance {result.true_var:g})")
     ax_stats.set_title(stats_title, fontsize=10)
 
     outputs = result.sample_outputs.numpy()
@@ -181,7 +181,7 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     ax_sample.axhline(ideal, color="black", ls="--", lw=1, label=f"normalized with the true stats: {ideal:g}")
     ax_sample.set_xlabel(f"batch of {result.batch_size} (same sample, {result.batch_size - 1} different random mates)")
     ax_sample.set_ylabel(f"output for the sample x = {result.sample_value:g}")
-    ax_sample.legend(fontsize=8, loc="lower right")
+    ax_sample.legend(fontsize=8, loc="best")
     if result.sample_spread < 1e-6:
         sample_title = (f"{result.mode}: the same output {outputs[0]:.3f} in all {len(outputs)} batches\n"
                         f"(normalized with the running stats {final_mean:.2f}, {final_var:.2f})")

@@ -8,9 +8,7 @@ mode the module returns its input unchanged.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import ipywidgets as widgets
 import torch
@@ -19,26 +17,11 @@ from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_float, check_int
 from .plots import RUN_COLORS, new_figure
-from .runtime import one_thread
+from .runtime import one_thread, seeded
 from .widgets import Explorer
 
 MODES = ("train", "eval")
 """The two modes the explorer toggles between."""
-
-
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Run the body with torch's global generator seeded by ``seed``, then restore the generator's state.
-
-    ``nn.Dropout`` draws from the global generator and takes no generator argument; this makes a draw
-    reproducible without changing the random numbers the rest of a notebook sees.
-    """
-    check_int("seed", seed, minimum=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
 
 
 def dropout_variance(x: float, p: float) -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import functools
 import html
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -394,16 +393,10 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
         "epochs": widgets.IntSlider(value=epochs, min=10, max=100, step=10, description="epochs",
                                     continuous_update=False),
     }
-    rendered: OrderedDict[tuple, str] = OrderedDict()
-
     def draw(runs: Mapping[str, Run], **values: Any) -> str:
-        key = tuple(sorted(values.items()))
-        if key not in rendered:
-            rendered[key] = figure_html(explorer_draw(runs, **values))
-            if len(rendered) > 64:
-                rendered.popitem(last=False)
-        return rendered[key]
+        return figure_html(explorer_draw(runs, **values))
 
+    # Explorer caches both the runs and the finished drawing of every setting it has shown.
     return Explorer(controls, explorer_compute, draw, cache_size=64,
                     title="Where does train() go? Change a setting: the runs train (or come from the cache) "
                           "and the plots redraw.")

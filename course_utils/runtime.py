@@ -1,10 +1,12 @@
-"""How the course runs torch: one thread for its tiny models."""
+"""How the course runs torch: one thread for its tiny models, and seeded draws that leave the global RNG alone."""
 from __future__ import annotations
 
 import contextlib
 from typing import Iterator
 
 import torch
+
+from ._validate import check_int
 
 
 @contextlib.contextmanager
@@ -21,3 +23,16 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(saved)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the body with torch's global generator seeded by ``seed``, then restore the generator's state.
+
+    ``nn.Dropout`` draws from the global generator and takes no generator argument; this makes a draw
+    reproducible without changing the random numbers the rest of a notebook sees.
+    """
+    check_int("seed", seed, minimum=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -179,7 +179,9 @@ def dropout_explorer(x: float = 1.0, n: int = 20_000, p: float = 0.5, mode: str 
         "mode": widgets.ToggleButtons(options=list(MODES), value=mode, description="mode"),
     }
     return Explorer(controls, compute=lambda p, mode: dropout_draws(x=x, p=p, mode=mode, n=n, seed=seed),
-                    draw=draw_dropout, title=f"nn.Dropout(p) on {n} copies of x = {x:g}")
+                    draw=draw_dropout, title=f"nn.Dropout(p) on {n} copies of x = {x:g}",
+                    # a static page (no kernel) also shows these settings beside the default, for comparison
+                    static_settings=[{"p": 0.2}, {"p": 0.8}, {"mode": "eval" if mode == "train" else "train"}])
 
 
 __all__ = ["MODES", "DropoutDraws", "dropout_draws", "dropout_explorer", "dropout_variance", "draw_dropout",

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import torch.nn as nn
 from matplotlib.figure import Figure
 
+from . import static
 from ._validate import check_int, check_module
 from .modes import is_mode_dependent
 from .plots import RUN_COLORS, figure_to_output, figure_to_png
+from .static import describe_figure
 
 
 def html_output(markup: str) -> dict:
@@ -47,13 +49,16 @@ class Explorer:
             used), so returning to a setting redraws at once.
         draw: turns a result (and the values) into a ``matplotlib.figure.Figure`` or an HTML string.
         cache_size: how many results to keep.
+        static_settings: other settings (``{name: value}``, merged over the defaults) drawn as well for static
+            pages, so a page without a kernel still invites comparison; keep it to a few cheap ones.
 
     The explorer draws its default view at once, so a static rendering of the notebook still shows a plot.
     A ``ValueError`` or ``TypeError`` from ``compute`` is shown as a message in the output, not a traceback.
     """
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable[..., Any],
-                 draw: Callable[..., Figure | str], cache_size: int = 32, title: str | None = None) -> None:
+                 draw: Callable[..., Figure | str], cache_size: int = 32, title: str | None = None,
+                 static_settings: Sequence[Mapping[str, Any]] = ()) -> None:
         if not isinstance(controls, Mapping):
             raise TypeError(f"controls must be a dict {{'name': ipywidgets control}}, got {controls!r}")
         if not controls:
@@ -68,6 +73,8 @@ class Explorer:
         self.compute = compute
         self.draw = draw
         self.cache_size = cache_size
+        self.title = title
+        self.static_settings = [dict(v) for v in static_settings]  # extra views pre-rendered for static pages
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._drawn: OrderedDict[tuple, dict] = OrderedDict()
         self.cache_hits = 0
@@ -128,7 +135,9 @@ class Explorer:
     @staticmethod
     def _as_output(drawing: Figure | str) -> dict:
         if isinstance(drawing, Figure):
-            return figure_to_output(drawing)
+            output = figure_to_output(drawing)
+            output["metadata"] = {"image/png": {"alt": describe_figure(drawing)}}  # for static pages
+            return output
         if isinstance(drawing, str):
             return html_output(drawing)
         raise TypeError(f"draw must return a matplotlib Figure or an HTML string, got {type(drawing).__name__}")
@@ -136,11 +145,31 @@ class Explorer:
     def _on_change(self, _change: dict) -> None:
         self.redraw()
 
+    def static_variants(self) -> list[tuple[str, dict]]:
+        """``(setting text, drawn output)`` for each of ``static_settings`` (drawn without touching the controls)."""
+        variants = []
+        for setting in self.static_settings:
+            values = {**self.values, **setting}
+            key = tuple(sorted(values.items()))
+            try:
+                output = self._drawn[key] if key in self._drawn else self._as_output(
+                    self.draw(self.result(**values), **values))
+            except (ValueError, TypeError):
+                continue  # an impossible setting is simply not pre-rendered
+            text = ", ".join(f"{getattr(c, 'description', '') or n} = {values[n]:g}" if isinstance(values[n], float)
+                             else f"{getattr(c, 'description', '') or n} = {values[n]}"
+                             for n, c in self.controls.items())
+            variants.append((text, output))
+        return variants
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        # A static renderer (no widget manager) falls back to the default view's first output.
+        # A static renderer (no widget manager) falls back to the default view's first output, and to
+        # text/html: that figure with alt text and a caption naming the setting (course_utils.static).
         if self.output.outputs:
             bundle.update({k: v for k, v in self.output.outputs[0]["data"].items() if k != "text/plain"})
+        default = self.output.outputs[0] if self.output.outputs else None
+        bundle["text/html"] = static.explorer_html(self.title, self.controls, default, self.static_variants())
         return bundle
 
 
@@ -234,7 +263,7 @@ class ModeTree:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.tree.value
+        bundle["text/html"] = static.mode_tree_html(self.tree.value, self.variable)  # for static renderers
         return bundle
 
 

@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 
 import ipywidgets as widgets
 
+from ..static import quiz_html
+
 
 @dataclass
 class Feedback:
@@ -140,6 +142,8 @@ class Quiz:
             if not isinstance(q, Question):
                 raise TypeError(f"questions[{i}] must be a Question, got {type(q).__name__}")
         self.questions = list(questions)
+        self.title = title
+        self.orders: list[list[int]] = []  # the order each question's options are shown in
         self.choices: list[widgets.RadioButtons] = []
         self.feedback: list[widgets.HTML] = []
         boxes = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")]
@@ -147,6 +151,7 @@ class Quiz:
             order = list(range(len(q.options)))
             if shuffle:  # the same order on every run, different per question: the answer is not always first
                 random.Random(zlib.crc32(q.prompt.encode("utf-8"))).shuffle(order)
+            self.orders.append(order)
             choice = widgets.RadioButtons(options=[(q.options[k], k) for k in order], value=None,
                                           layout=widgets.Layout(width="max-content"))
             note = widgets.HTML("<i>Choose an answer.</i>")
@@ -179,8 +184,6 @@ class Quiz:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        static = "".join(f"<p><b>{i + 1}. {html.escape(q.prompt)}</b></p><ul>"
-                         + "".join(f"<li>{html.escape(o)}</li>" for o in q.options) + "</ul>"
-                         for i, q in enumerate(self.questions))
-        bundle["text/html"] = static
+        # A static renderer shows the questions, each answer and explanation folded in <details>.
+        bundle["text/html"] = quiz_html(self.title, self.questions, self.orders)
         return bundle

@@ -1,80 +1,179 @@
 """A static checker for mode bugs in ``.py`` files and notebooks.
 
-    python -m course_utils.lint PATH [PATH ...]
+    python -m course_utils.lint [--format text|flake8|json] PATH [PATH ...]
 
 prints one line per finding, ``path:line: CODE message``, and exits with status 1 when it found something and 0
 otherwise (2 for a path it cannot read). For a notebook, ``line`` counts the lines of all code cells joined in
 order (as ``jupyter nbconvert --to script`` would without its headers) and the message ends with the cell number
-and the line within that cell. Codes:
+and the line within that cell. A cell or file that cannot be read as Python is reported on stderr with the reason.
 
-- ``train-outside-loop``: ``model.train()`` only before an epoch loop that calls ``eval()`` inside it (also when
-  the two are in different notebook cells, or ``eval()`` happens in a function the loop calls).
-- ``functional-dropout-training``: a call of ``F.dropout`` (or ``dropout1d/2d/3d``, ``alpha_dropout``,
-  ``feature_alpha_dropout``) without a ``training=`` argument, whatever name ``torch.nn.functional`` was imported as.
-  An explicit ``training=True`` is a deliberate choice and is not flagged.
-- ``layer-in-forward``: a mode-dependent layer (Dropout, BatchNorm, RReLU, ...) constructed inside ``forward``:
-  it is a fresh module in training mode every call, so ``model.eval()`` never reaches it.
-- ``eval-missing``: a model called under ``torch.no_grad()`` / ``torch.inference_mode()`` with no ``eval()`` call
-  before it in the same function (or at the top level of the file): no_grad does not switch the mode.
+The checker follows the code: it walks every statement in order (cells in order, loops at any depth, both branches
+of an ``if``, ``with``/``try`` bodies, ``if __name__ == "__main__":``), keeps the last mode call on each model
+(a model made by a constructor starts in training mode; ``from_pretrained()`` returns one in eval mode), and
+follows calls into the functions and methods of the same file or notebook with the caller's modes, so a helper is
+judged at its call sites. Codes:
 
-The checks are heuristics on the syntax tree; they read code, they do not run it.
+- ``train-outside-loop``: training steps run in eval mode from the second pass of a loop on, because ``eval()``
+  inside the loop is not undone by a ``train()`` inside it (``train()`` only before the loop, or never: a new
+  model starts in training mode).
+- ``train-in-eval``: a training step (``backward()`` / ``optimizer.step()``) through a model whose last mode
+  call was ``eval()``.
+- ``eval-missing``: a model evaluated (under ``no_grad``/``inference_mode``/``set_grad_enabled(False)``, or in a
+  function named like an evaluation) while its last mode call was ``train()`` or it was never put in eval mode.
+- ``frozen-bn-train``: a frozen (``requires_grad_(False)``) part of a model with BatchNorm layers is trained in
+  training mode: its running statistics are overwritten at every step.
+- ``functional-dropout-training``: ``F.dropout`` (or ``dropout1d/2d/3d``, ``alpha_dropout``,
+  ``feature_alpha_dropout``) without a ``training=`` argument. An explicit ``training=True`` is not flagged.
+- ``sdpa-dropout-training``: ``F.scaled_dot_product_attention(..., dropout_p=p)`` whose ``p`` does not depend on
+  ``self.training``: attention dropout keeps dropping in eval mode.
+- ``layer-in-forward``: a mode-dependent layer (Dropout, BatchNorm, RReLU, ...) constructed inside ``forward``.
+
+A finding about a model whose class is defined in the same file and has no mode-dependent layer (no Dropout,
+BatchNorm, ...) has severity ``warning`` and says it is latent: the mode is wrong but results do not change until
+such a layer is added. Every other finding has severity ``error``. ``# course-lint: ignore[CODE]`` (or
+``# course-lint: ignore``) at the end of the reported line silences a finding. The checks read code, they do not
+run it; see docs/lint.md for each rule with a bad and a good example.
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import json
+import re
 import sys
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
-CODES: tuple[str, ...] = ("train-outside-loop", "functional-dropout-training", "layer-in-forward", "eval-missing")
+CODES: tuple[str, ...] = ("train-outside-loop", "functional-dropout-training", "layer-in-forward", "eval-missing",
+                          "train-in-eval", "frozen-bn-train", "sdpa-dropout-training")
 
 _FUNCTIONAL = "torch.nn.functional"
 _DROPOUT_TRUE_DEFAULT = {"dropout", "dropout1d", "dropout2d", "dropout3d"}
 _DROPOUT_FALSE_DEFAULT = {"alpha_dropout", "feature_alpha_dropout"}
+_BN_LAYERS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+              "SyncBatchNorm"}
 _MODE_LAYERS = {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
-                "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-                "SyncBatchNorm", "RReLU"}
+                "RReLU"} | _BN_LAYERS
 _MAYBE_MODE_LAYERS = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d",
-                      "LazyInstanceNorm2d", "LazyInstanceNorm3d", "RNN", "LSTM", "GRU"}
+                      "LazyInstanceNorm2d", "LazyInstanceNorm3d", "RNN", "LSTM", "GRU", "MultiheadAttention",
+                      "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer"}
 _GRAD_OFF = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad",
-             "torch.autograd.grad_mode.inference_mode"}
+             "torch.autograd.grad_mode.inference_mode", "torch.autograd.inference_mode"}
+_GRAD_ON = {"torch.enable_grad", "torch.autograd.enable_grad"}
+_SET_GRAD = {"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"}
 _MODEL_METHODS = {"parameters", "named_parameters", "named_modules", "modules", "state_dict", "load_state_dict",
-                  "train", "eval", "children", "requires_grad_"}
-_MODEL_NAMES = {"model", "net", "network", "module", "classifier", "backbone", "encoder", "decoder"}
+                  "eval", "children", "requires_grad_", "named_children", "named_buffers", "buffers"}
+_MODEL_NAMES = {"model", "net", "network", "module", "classifier", "backbone", "encoder", "decoder", "generator",
+                "discriminator", "autoencoder", "vae", "cnn", "rnn", "mlp", "policy", "actor", "critic"}
+_PASS_THROUGH = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_",
+                 "share_memory", "apply", "type"}
+_EVAL_NAME = re.compile(r"(^|_)(eval|evaluat\w*|valid\w*|val|test\w*|predict\w*|infer\w*|inference|accuracy|"
+                        r"compute_acc\w*|acc|score\w*|metric\w*)($|_)", re.I)
+_TRAIN_NAME = re.compile(r"(^|_)(train\w*|fit\w*)($|_)", re.I)
+# torchvision model families with BatchNorm (the others: AlexNet, VGG without _bn, SqueezeNet, ViT, Swin, ConvNeXt)
+_TV_WITH_BN = re.compile(r"^(resnet|resnext|wide_resnet|densenet|mobilenet|efficientnet|inception|googlenet|"
+                         r"regnet|shufflenet|mnasnet|vgg\d+_bn|fcn_|deeplab|lraspp|r3d|r2plus1d|mc3|s3d|maxvit)")
+_SUPPRESS = re.compile(r"#\s*course-lint:\s*ignore(?:\[([a-z,\s-]+)\])?")
 
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One thing the checker found: where (``path``, ``line``), what (``code``) and how to fix it (``message``)."""
+    """One thing the checker found: where (``path``, ``line``), what (``code``), how to fix it (``message``) and
+    how sure it is that results change (``severity``: ``"error"``, or ``"warning"`` for a latent bug)."""
 
     path: str
     line: int
     code: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.code} {self.message}"
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A notebook cell (``cell`` > 0) or a whole file (``cell`` == 0) the checker could not read, and why."""
+
+    path: str
+    cell: int
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: cell {self.cell}" if self.cell else self.path
+        return f"{where}: skipped: {self.reason}"
+
+
 # -- reading sources ----------------------------------------------------------------------------------------------
 
-def _sanitize(cell: str) -> str:
-    """Blank out IPython magics and shell escapes so that a notebook cell parses as Python (keeping line numbers)."""
-    lines = []
+_CELL_MAGIC = re.compile(r"^%%(\w+)")
+
+
+def _simple_transform(cell: str) -> str:
+    """Without IPython: blank magic and shell lines (``%x``, ``!x``, ``x = !y``, ``x?``), keeping line numbers."""
+    out = []
     for line in cell.splitlines():
         stripped = line.lstrip()
-        lines.append("" if stripped.startswith(("%", "!", "?")) or stripped.endswith("?") and
-                     not stripped.startswith("#") and stripped[:-1].isidentifier() else line)
-    return "\n".join(lines)
+        if stripped.startswith(("%", "!", "?")) or re.match(r"^[\w.]+\s*=\s*[!%]", stripped) or (
+                stripped.endswith("?") and stripped[:-1].replace(".", "").isidentifier()):
+            line = line[:len(line) - len(stripped)] + "pass"
+        out.append(line)
+    return "\n".join(out)
 
 
-def notebook_source(path: str | Path) -> tuple[str, list[tuple[int, int]]]:
+def _ipython_transform(cell: str) -> str:
+    """IPython's own translation of magics, ``!cmd``, ``x = !cmd`` and ``x?`` (token-aware: never inside a
+    string); falls back to :func:`_simple_transform` when IPython is not installed."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel/ipywidgets
+        return _simple_transform(textwrap.dedent(cell))
+    return TransformerManager().transform_cell(cell)
+
+
+def cell_to_python(cell: str) -> tuple[str | None, str]:
+    """A notebook cell as Python with the same number of lines, or ``(None, reason)`` when it is not Python.
+
+    Line magics and shell escapes become calls (as IPython runs them), an indented cell is dedented, and a cell
+    magic that runs Python (``%%time``, ``%%capture``, ...) keeps its body; ``%%bash`` and friends are skipped.
+    """
+    lines = cell.split("\n")
+    first = lines[0].strip() if lines else ""
+    magic = _CELL_MAGIC.match(first)
+    if magic:
+        body = "\n".join(lines[1:])
+        if magic.group(1) in {"bash", "sh", "script", "html", "HTML", "javascript", "js", "latex", "markdown",
+                              "svg", "perl", "ruby", "sql", "cmd", "powershell", "file"}:
+            return None, f"cell magic %%{magic.group(1)} (not Python)"
+        translated, reason = cell_to_python(body)
+        if translated is None:
+            return None, f"cell magic %%{magic.group(1)}: {reason}"
+        return "\n" + translated, ""
+    source = _ipython_transform(cell)
+    if source.count("\n") != cell.rstrip("\n").count("\n") + (1 if source.endswith("\n") else 0):
+        source = _simple_transform(textwrap.dedent(cell))
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        try:
+            source = _simple_transform(textwrap.dedent(cell))
+            ast.parse(source)
+        except SyntaxError:
+            return None, f"not valid Python: {error.msg} (line {error.lineno} of the cell)"
+    lines_out = source.rstrip("\n").split("\n") if source.strip() else [""]
+    want = len(cell.rstrip("\n").split("\n"))
+    lines_out = (lines_out + [""] * want)[:want]
+    return "\n".join(lines_out), ""
+
+
+def notebook_source(path: str | Path, skipped: list[Skipped] | None = None) -> tuple[str, list[tuple[int, int]]]:
     """The code cells of a notebook joined into one source, and for each line its ``(cell number, line in cell)``.
 
-    Cells are numbered from 1 among all cells (markdown included), as JupyterLab shows them. A cell that does
-    not parse as Python even without magics is left out (its lines are blank).
+    Cells are numbered from 1 among all cells (markdown included), as JupyterLab shows them. A cell that is not
+    Python even after translating its magics is left out (its lines are blank) and, if ``skipped`` is a list,
+    recorded there with the reason.
     """
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "cells" not in data:
@@ -86,12 +185,12 @@ def notebook_source(path: str | Path) -> tuple[str, list[tuple[int, int]]]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        source = _sanitize(source)
-        try:
-            ast.parse(source)
-        except SyntaxError:
-            source = "\n" * source.count("\n")
-        lines = source.split("\n")
+        python, reason = cell_to_python(source)
+        if python is None:
+            if skipped is not None:
+                skipped.append(Skipped(str(path), number, reason))
+            python = "\n" * source.rstrip("\n").count("\n")
+        lines = python.split("\n")
         parts.extend(lines)
         where.extend((number, i) for i in range(1, len(lines) + 1))
     return "\n".join(parts), where
@@ -130,9 +229,13 @@ class _Aliases:
                         self.names[a.asname or a.name] = f"{node.module}.{a.name}"
         defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         if _FUNCTIONAL in self.star:  # from torch.nn.functional import *
-            for name in _DROPOUT_TRUE_DEFAULT | _DROPOUT_FALSE_DEFAULT:
+            for name in _DROPOUT_TRUE_DEFAULT | _DROPOUT_FALSE_DEFAULT | {"scaled_dot_product_attention"}:
                 if name not in defined:
                     self.names.setdefault(name, f"{_FUNCTIONAL}.{name}")
+        if "torch.nn" in self.star:
+            for name in _MODE_LAYERS | _MAYBE_MODE_LAYERS | {"Sequential", "Module", "Linear", "Conv2d"}:
+                if name not in defined:
+                    self.names.setdefault(name, f"torch.nn.{name}")
 
     def resolve(self, node: ast.AST) -> str | None:
         name = _dotted(node)
@@ -152,30 +255,50 @@ def _method(node: ast.Call) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _is_eval_call(node: ast.AST) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
+def _arg(node: ast.Call, index: int, name: str) -> ast.AST | None:
+    """The argument at position ``index`` or keyword ``name`` of a call, if given."""
+    if len(node.args) > index:
+        return node.args[index]
+    return next((k.value for k in node.keywords if k.arg == name), None)
+
+
+def _const(node: ast.AST | None) -> object:
+    """The value of a constant node; ``...`` (Ellipsis) for anything else."""
+    return node.value if isinstance(node, ast.Constant) else ...
+
+
+def _mode_call(node: ast.Call) -> str | None:
+    """``"train"``/``"eval"``/``"unknown"`` for ``x.train()``, ``x.eval()``, ``x.train(flag)``; else None."""
     _, method = _method(node)
     if method == "eval" and not node.args and not node.keywords:
-        return True
-    if method == "train":
-        value = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)
-        return isinstance(value, ast.Constant) and value.value is False
-    name = _dotted(node.func)
-    return bool(name) and name.split(".")[-1] == "evaluating"
+        return "eval"
+    if method == "train" and len(node.args) <= 1 and all(k.arg == "mode" for k in node.keywords):
+        value = _arg(node, 0, "mode")
+        if value is None or _const(value) is True:
+            return "train"
+        if _const(value) is False:
+            return "eval"
+        return "unknown"
+    return None
 
 
-def _is_train_call(node: ast.AST) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
-    _, method = _method(node)
-    if method != "train":
-        return False
-    value = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)
-    return value is None or not (isinstance(value, ast.Constant) and value.value is False)
+def _calls_in_order(node: ast.AST) -> Iterator[ast.Call]:
+    """Calls under an expression in evaluation order (arguments before the call), not entering lambdas or defs."""
+    if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    if isinstance(node, ast.Call):
+        yield from _calls_in_order(node.func)
+        for a in node.args:
+            yield from _calls_in_order(a)
+        for k in node.keywords:
+            yield from _calls_in_order(k.value)
+        yield node
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _calls_in_order(child)
 
 
-def _walk_no_defs(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
+def _walk_no_defs(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Every node under ``nodes`` without entering nested function or class definitions."""
     stack = list(nodes)
     while stack:
@@ -186,22 +309,137 @@ def _walk_no_defs(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
                 stack.append(child)
 
 
-# -- the checker --------------------------------------------------------------------------------------------------
+def _is_step(node: ast.Call) -> bool:
+    """``loss.backward()``, ``optimizer.step()``, ``accelerator.backward(loss)``, ``scaler.step(opt)``."""
+    receiver, method = _method(node)
+    if method == "backward":
+        return True
+    if method == "step" and receiver:
+        last = receiver.split(".")[-1].lower()
+        return ("opt" in last or "scaler" in last or last in ("solver", "trainer_opt")) and "sched" not in last
+    return False
+
+
+# -- what the file defines ---------------------------------------------------------------------------------------
+
+@dataclass
+class _ClassInfo:
+    """A class defined in the file: its methods (per class, so every ``forward`` is kept), bases and layers."""
+
+    node: ast.ClassDef
+    bases: list[str]
+    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    layers: set[str] = field(default_factory=set)  # torch.nn layer names constructed in the class body
+    uses_training: bool = False  # reads self.training or calls functional dropout
+    others: set[str] = field(default_factory=set)  # other classes/factories it constructs (names)
+    attr_kinds: dict[str, str] = field(default_factory=dict)  # self.attr -> kind of what is assigned
+
+
+# -- the analysis -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Origin:
+    """One way a model may have reached its current mode: ``mode`` (train/eval/unknown), the line that set it,
+    how in words, and the loop whose next pass carries it back (0: none)."""
+
+    mode: str
+    line: int
+    how: str
+    loop: int = 0
+
+
+_Modes = dict[str, frozenset]
+
+
+@dataclass
+class _State:
+    """What is known at one point of the program: each model's possible modes, frozen parts, kinds, local defs."""
+
+    modes: _Modes = field(default_factory=dict)
+    frozen: dict[str, int] = field(default_factory=dict)  # key -> line of requires_grad_(False)
+    kinds: dict[str, str] = field(default_factory=dict)  # key -> "class:Net" / "torchvision:resnet18" / ...
+    defs: dict[str, ast.AST] = field(default_factory=dict)  # nested function name -> def node
+
+    def copy(self) -> "_State":
+        return _State(dict(self.modes), dict(self.frozen), dict(self.kinds), dict(self.defs))
+
+    def lookup(self, key: str) -> frozenset | None:
+        """Modes of ``key``, or of its nearest enclosing module (``model.backbone`` -> ``model``)."""
+        while True:
+            if key in self.modes:
+                return self.modes[key]
+            if "." not in key:
+                return None
+            key = key.rsplit(".", 1)[0]
+
+    def set_mode(self, key: str, origin: _Origin) -> None:
+        self.modes[key] = frozenset({origin})
+        prefix = key + "."
+        for other in list(self.modes):
+            if other.startswith(prefix):
+                self.modes[other] = frozenset({origin})
+
+    def kind(self, key: str) -> str | None:
+        return self.kinds.get(key)
+
+
+def _merge(a: _State, b: _State) -> _State:
+    out = a.copy()
+    for key, origins in b.modes.items():
+        out.modes[key] = out.modes.get(key, frozenset()) | origins
+    for key, line in b.frozen.items():
+        out.frozen.setdefault(key, line)
+    for key, kind in b.kinds.items():
+        out.kinds.setdefault(key, kind)
+    out.defs.update(b.defs)
+    return out
+
+
+@dataclass
+class _Frame:
+    """The function being analysed: its def (None at module level), class, and the call site it was entered from."""
+
+    func: ast.AST | None
+    cls: _ClassInfo | None
+    callsite: int  # line in the root scope of the call that led here (0 in the root scope itself)
+    callee: str  # name of the helper entered at ``callsite`` ('' in the root scope)
+    depth: int = 0
+
+
+@dataclass
+class _Forward:
+    """A forward pass with gradients on, waiting for a backward() to show it was a training step."""
+
+    key: str
+    origins: frozenset
+    line: int
+    frame: _Frame
+
 
 class _Checker:
     def __init__(self, tree: ast.Module, where: list[tuple[int, int]] | None = None) -> None:
         self.tree = tree
         self.where = where
         self.aliases = _Aliases(tree)
-        self.findings: list[tuple[int, str, str]] = []
-        self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.findings: dict[tuple[int, str], tuple[str, str]] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
+            n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for node in ast.walk(tree):  # functions defined under if/try at module level too
+            if isinstance(node, (ast.If, ast.Try)) and node in tree.body:
+                for sub in ast.walk(node):
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self.functions.setdefault(sub.name, sub)
+        self.classes: dict[str, _ClassInfo] = {}
+        self.method_class: dict[ast.AST, _ClassInfo] = {}
+        self._collect_classes()
         self.model_names = set(_MODEL_NAMES)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                receiver, method = _method(node)
-                if receiver and method in _MODEL_METHODS:
-                    self.model_names.add(receiver)
+        self._collect_model_names()
+        self.pending: list[_Forward] = []
+        self.called: set[ast.AST] = set()
+        self.cache: dict[tuple, tuple[_State, list]] = {}
+        self.nested_seen: dict[ast.AST, _State] = {}
 
+    # -- bookkeeping ------------------------------------------------------------------------------------------
     def loc(self, line: int) -> str:
         """How to name a line in a message: ``line 12``, or ``cell 3, line 2`` in a notebook."""
         if self.where and 0 < line <= len(self.where):
@@ -209,20 +447,749 @@ class _Checker:
             return f"cell {cell}, line {in_cell}"
         return f"line {line}"
 
-    def add(self, line: int, code: str, message: str) -> None:
-        self.findings.append((line, code, message))
+    def add(self, line: int, code: str, message: str, severity: str = "error") -> None:
+        self.findings.setdefault((line, code), (message, severity))
 
-    def run(self) -> list[tuple[int, str, str]]:
+    def _collect_classes(self) -> None:
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            methods = {f.name: f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            info = _ClassInfo(node, [(_dotted(b) or "") for b in node.bases], methods)
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Attribute) and sub.attr == "training" and _dotted(sub.value) == "self":
+                    info.uses_training = True
+                if isinstance(sub, ast.Call):
+                    full = self.aliases.resolve(sub.func) or ""
+                    name = _dotted(sub.func) or ""
+                    if full.startswith("torch.nn.") and not full.startswith(_FUNCTIONAL):
+                        info.layers.add(full.rsplit(".", 1)[-1])
+                    elif full.startswith(_FUNCTIONAL + ".") and full.rsplit(".", 1)[-1] in (
+                            _DROPOUT_TRUE_DEFAULT | _DROPOUT_FALSE_DEFAULT | {"batch_norm", "rrelu"}):
+                        info.uses_training = True
+                    elif name and not name.startswith(("self.", "super")):
+                        info.others.add(name.split(".")[-1] if full.startswith(("torchvision", "timm")) else name)
+                if isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call):
+                    kind = self._kind_of(sub.value)
+                    for target in sub.targets:
+                        t = _dotted(target)
+                        if kind and t and t.startswith("self."):
+                            info.attr_kinds[t[5:]] = kind
+            for f in methods.values():
+                self.method_class[f] = info
+            self.classes.setdefault(node.name, info)
+
+    def _is_module_class(self, name: str, seen: frozenset = frozenset()) -> bool:
+        info = self.classes.get(name)
+        if info is None or name in seen:
+            return False
+        for base in info.bases:
+            full = self.aliases.resolve(ast.parse(base, mode="eval").body) if base else None
+            if base.split(".")[-1] in ("Module", "LightningModule", "PreTrainedModel", "Sequential") or (
+                    full and full.startswith("torch.nn.")) or self._is_module_class(base, seen | {name}):
+                return True
+        return False
+
+    def _collect_model_names(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                receiver, method = _method(node)
+                if receiver and method in _MODEL_METHODS and receiver.split(".")[-1] not in ("torch", "nn", "F"):
+                    self.model_names.add(receiver)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                if self._kind_of(node.value):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        name = _dotted(t)
+                        if name:
+                            self.model_names.add(name)
+        self.model_names.discard("self")
+
+    # -- what things are ----------------------------------------------------------------------------------------
+    def _unwrap(self, node: ast.AST) -> ast.AST:
+        """``Net().to(device).train()`` -> ``Net()``: drop calls that return the same module."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PASS_THROUGH:
+            node = node.func.value
+        return node
+
+    def _kind_of(self, value: ast.AST) -> str | None:
+        """What kind of model an expression builds: ``class:Net``, ``torchvision:resnet18``, ``pretrained``,
+        ``sequential``, ``loaded`` (a pickled model), or None when it is not a model we recognise."""
+        node = self._unwrap(value)
+        if not isinstance(node, ast.Call):
+            return None
+        name = _dotted(node.func) or ""
+        full = self.aliases.resolve(node.func) or name
+        last = full.split(".")[-1]
+        if last == "from_pretrained" or full.startswith("transformers.") and "Model" in full:
+            return "pretrained"
+        if full.startswith("torchvision.models."):
+            return f"torchvision:{last}"
+        if full in ("timm.create_model", "torch.hub.load"):
+            return f"hub:{_const(node.args[1]) if full == 'torch.hub.load' and len(node.args) > 1 else _const(_arg(node, 0, 'model_name'))}"
+        if full in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
+            return "sequential"
+        if full.startswith("torch.nn.") and last in _MODE_LAYERS | _MAYBE_MODE_LAYERS | {"Linear", "Conv2d", "Conv1d"}:
+            return f"layer:{last}"
+        if full in ("torch.load", "torch.jit.load"):
+            return "loaded"
+        if name in self.classes and self._is_module_class(name):
+            return f"class:{name}"
+        if name in self.functions:
+            kind = self._returned_kind(self.functions[name])
+            if kind:
+                return kind
+        return None
+
+    def _returned_kind(self, fn: ast.AST) -> str | None:
+        """The kind of model a factory function returns (``return Net()`` or ``model = Net(); return model``)."""
+        assigned: dict[str, str] = {}
+        for node in _walk_no_defs(fn.body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if isinstance(node.value, ast.Call) and _dotted(self._unwrap(node.value).func) != getattr(fn, "name", None):
+                    kind = self._kind_of_shallow(node.value)
+                    if kind:
+                        assigned[node.targets[0].id] = kind
+        for node in _walk_no_defs(fn.body):
+            if isinstance(node, ast.Return) and node.value is not None:
+                value = self._unwrap(node.value)
+                if isinstance(value, ast.Name) and value.id in assigned:
+                    return assigned[value.id]
+                if isinstance(value, ast.Call):
+                    kind = self._kind_of_shallow(value)
+                    if kind:
+                        return kind
+        return None
+
+    def _kind_of_shallow(self, value: ast.AST) -> str | None:
+        node = self._unwrap(value)
+        if isinstance(node, ast.Call) and (_dotted(node.func) or "") in self.functions:
+            return None  # no recursion through factories
+        return self._kind_of(value)
+
+    def mode_layers(self, kind: str | None, seen: frozenset = frozenset()) -> bool | None:
+        """Whether a model of this kind has a mode-dependent layer: True, False, or None (cannot tell)."""
+        if not kind:
+            return None
+        what, _, name = kind.partition(":")
+        if what == "layer":
+            return name in _MODE_LAYERS or None if name in _MAYBE_MODE_LAYERS else name in _MODE_LAYERS
+        if what != "class" or name in seen:
+            return None if what != "class" else False
+        info = self.classes.get(name)
+        if info is None:
+            return None
+        if info.uses_training or info.layers & (_MODE_LAYERS | _MAYBE_MODE_LAYERS):
+            return True
+        unknown = False
+        for other in info.others | set(info.bases):
+            short = other.split(".")[-1]
+            if short in self.classes:
+                sub = self.mode_layers(f"class:{short}", seen | {name})
+                if sub:
+                    return True
+                unknown |= sub is None
+            elif other in self.functions:
+                sub = self.mode_layers(self._returned_kind(self.functions[other]), seen | {name})
+                if sub:
+                    return True
+                unknown |= sub is None
+            elif short[:1].isupper() and short not in ("Linear", "Conv1d", "Conv2d", "Conv3d", "ReLU", "Sequential",
+                                                      "ModuleList", "ModuleDict", "Module", "Embedding", "Flatten",
+                                                      "MaxPool2d", "MaxPool1d", "AvgPool2d", "Tanh", "Sigmoid",
+                                                      "Softmax", "LogSoftmax", "Parameter", "Identity", "GELU",
+                                                      "LayerNorm", "AdaptiveAvgPool2d", "ConvTranspose2d",
+                                                      "LeakyReLU", "super", "Tensor"):
+                unknown = True
+        return None if unknown else False
+
+    def has_bn(self, kind: str | None, seen: frozenset = frozenset()) -> bool:
+        """Whether a model of this kind certainly has BatchNorm layers."""
+        if not kind:
+            return False
+        what, _, name = kind.partition(":")
+        if what == "torchvision":
+            return bool(_TV_WITH_BN.match(name))
+        if what == "hub":
+            return bool(_TV_WITH_BN.match(str(name)))
+        if what == "layer":
+            return name in _BN_LAYERS
+        if what == "class" and name in self.classes and name not in seen:
+            info = self.classes[name]
+            if info.layers & _BN_LAYERS:
+                return True
+            return any(self.has_bn(k, seen | {name}) for k in info.attr_kinds.values()) or any(
+                self.has_bn(f"class:{o.split('.')[-1]}", seen | {name}) for o in info.others
+                if o.split(".")[-1] in self.classes)
+        return False
+
+    def _sub_kind(self, key: str, st: _State) -> str | None:
+        """The kind of ``key`` or, for ``model.backbone``, of the attribute in ``model``'s class."""
+        if key in st.kinds:
+            return st.kinds[key]
+        if "." in key:
+            root, _, attr = key.partition(".")
+            kind = st.kinds.get(root)
+            if kind and kind.startswith("class:"):
+                info = self.classes.get(kind[6:])
+                if info and attr.split(".")[0] in info.attr_kinds:
+                    return info.attr_kinds[attr.split(".")[0]]
+            return kind if kind and not kind.startswith("class:") else None
+        return None
+
+    def is_model(self, key: str | None, st: _State, frame: _Frame) -> bool:
+        if not key or key in self.classes or key in self.functions:
+            return False
+        if key in st.modes or key in st.kinds:
+            return True
+        last = key.split(".")[-1].lower()
+        if key == "self":
+            return bool(frame.cls and self._is_module_class(frame.cls.node.name))
+        return key in self.model_names or last in _MODEL_NAMES or last.endswith(("model", "net")) and not \
+            last.endswith(("_fn", "internet"))
+
+    # -- entry points ---------------------------------------------------------------------------------------------
+    def run(self) -> list[tuple[int, str, str, str]]:
         self.functional_dropout()
+        self.sdpa_dropout()
         self.layer_in_forward()
-        scopes: list[tuple[ast.AST, list[ast.stmt]]] = [(self.tree, self.tree.body)]
-        scopes += [(f, f.body) for f in self.functions.values()]
-        for owner, body in scopes:
-            self.train_outside_loop(body)
-            self.eval_missing(owner, body)
-        return sorted(set(self.findings))
+        root = _Frame(None, None, 0, "")
+        end = self.exec_block(self.tree.body, _State(), ("on", 0), root)
+        self.flush_pending(root)
+        # functions and methods nobody in this file calls: judged on their own, the caller's mode unknown
+        callees = self._called_names()
+        roots = list(self.functions.values()) + [f for c in self.classes.values() for f in c.methods.values()]
+        for fn in roots:
+            if fn in self.called or fn.name in callees.get(id(self.method_class.get(fn)), set()):
+                continue
+            if fn in self.nested_seen:
+                continue
+            cls = self.method_class.get(fn)
+            self.run_root(fn, cls, end)
+        for fn, st in list(self.nested_seen.items()):
+            if fn not in self.called:
+                self.run_root(fn, None, st)
+        return sorted((line, code, msg, sev) for (line, code), (msg, sev) in self.findings.items())
 
-    # functional-dropout-training
+    def _called_names(self) -> dict[int, set[str]]:
+        """Names called as ``f(...)`` (key 0 and each class) and ``self.m(...)`` (key: id of the class)."""
+        out: dict[int, set[str]] = {}
+        for cls in self.classes.values():
+            names = set()
+            for node in ast.walk(cls.node):
+                if isinstance(node, ast.Call):
+                    receiver, method = _method(node)
+                    if receiver == "self":
+                        names.add(method)
+            out[id(cls)] = names
+        return out
+
+    def run_root(self, fn: ast.AST, cls: _ClassInfo | None, outer: _State) -> None:
+        st = outer.copy()
+        args = fn.args
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            st.modes.pop(a.arg, None)
+            for key in [k for k in st.modes if k.startswith(a.arg + ".")]:
+                del st.modes[key]
+            if a.arg != "self":
+                st.modes[a.arg] = frozenset({_Origin("unknown", 0, "the caller's mode")})
+        frame = _Frame(fn, cls, 0, "")
+        self.pending = []
+        self.exec_block(fn.body, st, self._grad_of_def(fn, ("on", 0)), frame)
+        self.flush_pending(frame)
+
+    def _grad_of_def(self, fn: ast.AST, grad: tuple[str, int]) -> tuple[str, int]:
+        for d in getattr(fn, "decorator_list", []):
+            g = self._grad_context(d)
+            if g:
+                return (g, fn.lineno)
+        return grad
+
+    # -- statements -----------------------------------------------------------------------------------------------
+    def exec_block(self, body: list[ast.stmt], st: _State, grad: tuple[str, int], frame: _Frame) -> _State:
+        for stmt in body:
+            st = self.exec_stmt(stmt, st, grad, frame, body)
+        return st
+
+    def exec_stmt(self, stmt: ast.stmt, st: _State, grad: tuple[str, int], frame: _Frame,
+                  body: list[ast.stmt]) -> _State:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if frame.func is not None:
+                st.defs[stmt.name] = stmt
+                self.nested_seen.setdefault(stmt, st.copy())
+            return st
+        if isinstance(stmt, ast.ClassDef):
+            return st
+        if isinstance(stmt, ast.If):
+            self.eval_expr(stmt.test, st, grad, frame, body)
+            a = self.exec_block(stmt.body, st.copy(), grad, frame)
+            b = self.exec_block(stmt.orelse, st.copy(), grad, frame)
+            return _merge(a, b) if stmt.orelse or not self._is_main_guard(stmt) else a
+        if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            return self.exec_loop(stmt, st, grad, frame)
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            inner = grad
+            evaluating: list[str] = []
+            for item in stmt.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and (_dotted(call.func) or "").split(".")[-1] in ("evaluating",
+                                                                                              "eval_mode"):
+                    key = _dotted(call.args[0]) if call.args else None
+                    if key:
+                        evaluating.append(key)
+                        continue
+                self.eval_expr(call, st, grad, frame, body)
+                g = self._grad_context(call)
+                if g:
+                    inner = (g, stmt.lineno)
+            saved = {k: st.lookup(k) for k in evaluating}
+            for key in evaluating:
+                st.set_mode(key, _Origin("eval", stmt.lineno, f"`with evaluating({key})`"))
+            st = self.exec_block(stmt.body, st, inner, frame)
+            for key, modes in saved.items():
+                if modes is not None:
+                    st.modes[key] = modes
+            return st
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            after = self.exec_block(stmt.body, st.copy(), grad, frame)
+            out = after
+            for handler in stmt.handlers:
+                out = _merge(out, self.exec_block(handler.body, after.copy(), grad, frame))
+            out = self.exec_block(stmt.orelse, out, grad, frame)
+            return self.exec_block(stmt.finalbody, out, grad, frame)
+        if type(stmt).__name__ == "Match":
+            self.eval_expr(stmt.subject, st, grad, frame, body)
+            out = None
+            for case in stmt.cases:
+                branch = self.exec_block(case.body, st.copy(), grad, frame)
+                out = branch if out is None else _merge(out, branch)
+            return out or st
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            self.eval_expr(stmt.value, st, grad, frame, body)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                self.assign(target, stmt.value, st, frame)
+            return st
+        self.eval_expr(stmt, st, grad, frame, body)
+        return st
+
+    @staticmethod
+    def _is_main_guard(stmt: ast.If) -> bool:
+        test = stmt.test
+        return isinstance(test, ast.Compare) and _dotted(test.left) == "__name__"
+
+    def exec_loop(self, loop: ast.AST, st: _State, grad: tuple[str, int], frame: _Frame) -> _State:
+        iterator = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else loop.test
+        self.eval_expr(iterator, st, grad, frame, [])
+        self._freeze_loop(loop, st)
+        first = self.exec_block(loop.body, st.copy(), grad, frame)
+        # the next pass starts from the end of this one: modes set inside the loop come back round
+        again = st.copy()
+        for key, origins in first.modes.items():
+            before = st.modes.get(key, frozenset())
+            back = frozenset(o if o in before or o.loop else _Origin(o.mode, o.line, o.how, loop.lineno)
+                             for o in origins)
+            again.modes[key] = before | back if key in st.modes else back
+        for key, line in first.frozen.items():
+            again.frozen.setdefault(key, line)
+        again.kinds.update(first.kinds)
+        second = self.exec_block(loop.body, again, grad, frame)
+        out = _State({k: frozenset(_Origin(o.mode, o.line, o.how, 0) if o.loop == loop.lineno else o for o in v)
+                      for k, v in second.modes.items()}, second.frozen, second.kinds, second.defs)
+        return self.exec_block(loop.orelse, out, grad, frame)
+
+    def _freeze_loop(self, loop: ast.AST, st: _State) -> None:
+        """``for p in X.parameters(): p.requires_grad = False`` freezes X (``= True`` unfreezes it)."""
+        if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.iter, ast.Call):
+            return
+        receiver, method = _method(loop.iter)
+        if not receiver or method not in ("parameters", "named_parameters"):
+            return
+        for node in _walk_no_defs(loop.body):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                                                    for t in node.targets):
+                if _const(node.value) is False:
+                    st.frozen.setdefault(receiver, node.lineno)
+                elif _const(node.value) is True and not any(isinstance(n, ast.If) for n in loop.body):
+                    st.frozen.pop(receiver, None)
+
+    def assign(self, target: ast.AST, value: ast.AST, st: _State, frame: _Frame) -> None:
+        name = _dotted(target)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return
+        if not name:
+            return
+        kind = self._kind_of(value)
+        inner = self._unwrap(value)
+        chained = None
+        node = value
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PASS_THROUGH:
+            mode = _mode_call(node)
+            if mode and chained is None:
+                chained = mode
+            node = node.func.value
+        for key in [k for k in st.modes if k == name or k.startswith(name + ".")]:
+            del st.modes[key]
+        st.kinds.pop(name, None)
+        st.frozen.pop(name, None)
+        if kind:
+            st.kinds[name] = kind
+            line = value.lineno
+            if chained:
+                st.modes[name] = frozenset({_Origin(chained, line, f"`.{chained}()` on the new model")})
+            elif kind == "pretrained":
+                st.modes[name] = frozenset({_Origin("eval", line, "from_pretrained() (returns eval mode)")})
+            elif kind == "loaded":
+                st.modes[name] = frozenset({_Origin("unknown", line, "torch.load() (restores the saved mode)")})
+            else:
+                st.modes[name] = frozenset({_Origin("train", line, "a new model starts in training mode")})
+            return
+        source = _dotted(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
+        if source is None and isinstance(inner, ast.Call):
+            fname = _dotted(inner.func) or ""
+            if fname.split(".")[-1] in ("deepcopy", "copy") and inner.args:
+                source = _dotted(self._unwrap(inner.args[0]))
+            elif fname in ("torch.nn.DataParallel", "nn.DataParallel", "DataParallel", "DDP",
+                           "DistributedDataParallel", "torch.compile") or fname.endswith("DistributedDataParallel"):
+                source = _dotted(self._unwrap(inner.args[0])) if inner.args else None
+        if source and source != name and (st.lookup(source) is not None):
+            st.modes[name] = st.lookup(source)
+            if chained:
+                st.modes[name] = frozenset({_Origin(chained, value.lineno, f"`{source}.{chained}()`")})
+            if self._sub_kind(source, st):
+                st.kinds[name] = self._sub_kind(source, st)
+            if source in st.frozen:
+                st.frozen[name] = st.frozen[source]
+        elif chained and isinstance(inner, (ast.Name, ast.Attribute)):
+            st.modes[name] = frozenset({_Origin(chained, value.lineno, f"`{name}.{chained}()`")})
+
+    # -- expressions ------------------------------------------------------------------------------------------------
+    def eval_expr(self, node: ast.AST, st: _State, grad: tuple[str, int], frame: _Frame,
+                  body: list[ast.stmt]) -> None:
+        for call in _calls_in_order(node):
+            self.call(call, st, grad, frame, body)
+
+    def _grad_context(self, expr: ast.AST) -> str | None:
+        """``"off"``, ``"on"`` or ``"maybe"`` (``set_grad_enabled(flag)``) for a gradient context; else None."""
+        target = expr.func if isinstance(expr, ast.Call) else expr
+        full = self.aliases.resolve(target) or ""
+        if full in _SET_GRAD and isinstance(expr, ast.Call):
+            flag = _const(_arg(expr, 0, "mode"))
+            return "off" if flag is False else "on" if flag is True else "maybe"
+        if full in _GRAD_OFF:
+            if isinstance(expr, ast.Call) and full.endswith("inference_mode") and _const(_arg(expr, 0, "mode")) is False:
+                return "on"
+            return "off"
+        if full in _GRAD_ON:
+            return "on"
+        return None
+
+    def call(self, node: ast.Call, st: _State, grad: tuple[str, int], frame: _Frame, body: list[ast.stmt]) -> None:
+        receiver, method = _method(node)
+        name = _dotted(node.func)
+        mode = _mode_call(node)
+        if mode and receiver is not None and (method == "eval" or self.is_model(receiver, st, frame)):
+            how = {"train": f"{receiver}.train()", "eval": f"{receiver}.eval()"}.get(mode, f"{receiver}.train(<flag>)")
+            st.set_mode(receiver, _Origin(mode, node.lineno, how))
+            return
+        if method == "requires_grad_" and receiver:
+            flag = _const(_arg(node, 0, "requires_grad"))
+            if flag is False:
+                st.frozen.setdefault(receiver, node.lineno)
+            elif flag is True or not node.args:
+                st.frozen.pop(receiver, None)
+            return
+        if _is_step(node):
+            self.training_step(node, st, frame)
+            return
+        fn, cls, bind_self = self._resolve_function(node, st, frame)
+        if fn is not None:
+            self.enter(fn, cls, bind_self, node, st, grad, frame)
+            return
+        if name and self.is_model(name, st, frame) or (
+                method in ("forward", "generate") and receiver and self.is_model(receiver, st, frame)):
+            key = name if method not in ("forward", "generate") else receiver
+            self.forward(key, node, st, grad, frame, body)
+            return
+        self.unknown_call(node, st, grad, frame, body)
+
+    def _resolve_function(self, node: ast.Call, st: _State, frame: _Frame
+                          ) -> tuple[ast.AST | None, _ClassInfo | None, str | None]:
+        """The function or method of this file a call runs, its class, and what ``self`` is bound to."""
+        if isinstance(node.func, ast.Name):
+            fn = st.defs.get(node.func.id) or self.functions.get(node.func.id)
+            return fn, self.method_class.get(fn) if fn else None, None
+        receiver, method = _method(node)
+        if receiver == "self" and frame.cls is not None:
+            for cls in self._mro(frame.cls):
+                if method in cls.methods:
+                    return cls.methods[method], cls, "self"
+            return None, None, None
+        if receiver and method:
+            kind = st.kinds.get(receiver, "")
+            if kind.startswith("instance:") or kind.startswith("class:"):
+                info = self.classes.get(kind.split(":", 1)[1])
+                if info:
+                    for cls in self._mro(info):
+                        if method in cls.methods and method not in ("forward", "__call__"):
+                            return cls.methods[method], cls, receiver
+        return None, None, None
+
+    def _mro(self, cls: _ClassInfo) -> list[_ClassInfo]:
+        out, todo = [], [cls]
+        while todo:
+            c = todo.pop(0)
+            if c in out:
+                continue
+            out.append(c)
+            todo += [self.classes[b.split(".")[-1]] for b in c.bases if b.split(".")[-1] in self.classes]
+        return out
+
+    def enter(self, fn: ast.AST, cls: _ClassInfo | None, bind_self: str | None, node: ast.Call, st: _State,
+              grad: tuple[str, int], frame: _Frame) -> None:
+        """Analyse a call of a function of this file with the caller's modes, and bring the modes back."""
+        self.called.add(fn)
+        if frame.depth >= 4:
+            return
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        if params and params[0] in ("self", "cls") and (bind_self or cls is not None):
+            params = params[1:]
+        binding: dict[str, str] = {}
+        if bind_self:
+            binding["self"] = bind_self
+        for param, arg in zip(params, node.args):
+            key = _dotted(self._unwrap(arg))
+            if key and (st.lookup(key) is not None or self.is_model(key, st, frame)):
+                binding[param] = key
+        for kw in node.keywords:
+            key = _dotted(self._unwrap(kw.value)) if kw.arg else None
+            if kw.arg and key and (st.lookup(key) is not None or self.is_model(key, st, frame)):
+                binding[kw.arg] = key
+        all_params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+        inner = _State(defs={})
+        for key, modes in st.modes.items():
+            if key.split(".")[0] not in all_params and key.split(".")[0] != "self":
+                inner.modes[key] = modes
+        inner.kinds = {k: v for k, v in st.kinds.items() if k.split(".")[0] not in all_params | {"self"}}
+        inner.frozen = {k: v for k, v in st.frozen.items() if k.split(".")[0] not in all_params | {"self"}}
+
+        def rename(key: str, src: str, dst: str) -> str | None:
+            if key == src:
+                return dst
+            if key.startswith(src + "."):
+                return dst + key[len(src):]
+            return None
+
+        for param, src in binding.items():
+            modes = st.lookup(src)
+            if modes is not None:
+                inner.modes[param] = modes
+            for table_in, table_out in ((st.modes, inner.modes), (st.kinds, inner.kinds), (st.frozen, inner.frozen)):
+                for key, value in table_in.items():
+                    new = rename(key, src, param)
+                    if new and new != param or (new == param and table_in is not st.modes):
+                        table_out[new] = value
+        callsite = frame.callsite or node.lineno
+        callee = frame.callee or (_dotted(node.func) or "helper")
+        sub = _Frame(fn, cls, callsite, callee, frame.depth + 1)
+        inner_grad = self._grad_of_def(fn, grad)
+        key = (id(fn), callsite, inner_grad[0], tuple(sorted((k, v) for k, v in inner.modes.items())),
+               tuple(sorted(inner.frozen)), tuple(sorted(inner.kinds.items())), tuple(sorted(binding.items())))
+        if key in self.cache:
+            out, pending = self.cache[key]
+            self.pending.extend(pending)
+        else:
+            self.cache[key] = (inner, [])  # recursion guard
+            before = len(self.pending)
+            out = self.exec_block(fn.body, inner.copy(), inner_grad, sub)
+            self.cache[key] = (out, self.pending[before:])
+        # bring the modes back: parameters to the caller's names, globals and self.* as they are
+        for k, modes in out.modes.items():
+            root = k.split(".")[0]
+            if root in binding:
+                new = rename(k, root, binding[root])
+                if new:
+                    st.modes[new] = modes
+                    prefix = new + "."
+                    if new == binding[root]:
+                        for other in list(st.modes):
+                            if other.startswith(prefix) and other[len(binding[root]):].lstrip(".") and \
+                                    (root + other[len(binding[root]):]) not in out.modes:
+                                st.modes[other] = modes
+            elif root not in all_params and (k in st.modes or root in st.modes or root == "self" and not bind_self):
+                st.modes[k] = modes
+        for k, line in out.frozen.items():
+            root = k.split(".")[0]
+            if root in binding:
+                st.frozen.setdefault(rename(k, root, binding[root]) or k, line)
+            elif root not in all_params:
+                st.frozen.setdefault(k, line)
+
+    def unknown_call(self, node: ast.Call, st: _State, grad: tuple[str, int], frame: _Frame,
+                     body: list[ast.stmt]) -> None:
+        """A call of a function not defined here that receives a model: judge it by its name."""
+        name = _dotted(node.func) or ""
+        short = name.split(".")[-1]
+        if not short or short in ("print", "len", "range", "zip", "enumerate", "isinstance", "getattr", "setattr",
+                                  "hasattr", "summary", "save", "deepcopy", "copy") or short in _PASS_THROUGH:
+            return
+        models = [k for k in (_dotted(self._unwrap(a)) for a in node.args + [k.value for k in node.keywords])
+                  if k and self.is_model(k, st, frame) and (st.lookup(k) is not None)]
+        if not models:
+            return
+        if _EVAL_NAME.search(short) and not _TRAIN_NAME.search(short):
+            for key in models:
+                if grad[0] != "on":
+                    self.forward(key, node, st, grad, frame, body, helper=short)
+                else:  # a helper from elsewhere that evaluates presumably puts the model in eval mode itself
+                    st.set_mode(key, _Origin("eval", node.lineno, f"{short}() (defined elsewhere; presumably "
+                                                                  f"calls {key}.eval())"))
+        elif _TRAIN_NAME.search(short) and grad[0] == "on":
+            for key in models:
+                self.pending.append(_Forward(key, st.lookup(key) or frozenset(), node.lineno, frame))
+            self.training_step(node, st, frame)
+
+    # -- the rules that need the modes ------------------------------------------------------------------------------
+    def _site(self, line: int, frame: _Frame) -> int:
+        """Where to report a finding made inside a helper: at the call in the scope being judged."""
+        return frame.callsite or line
+
+    def _latent(self, key: str, st: _State) -> tuple[str, str]:
+        """Severity and a sentence for a model without any mode-dependent layer in this file."""
+        kind = self._sub_kind(key, st) or st.kinds.get(key.split(".")[0])
+        if kind and kind.startswith("class:") and self.mode_layers(kind) is False:
+            return "warning", (f" Latent: {kind[6:]} has no Dropout/BatchNorm/mode-dependent layer today, so "
+                               f"results do not change yet; they will once such a layer is added.")
+        return "error", ""
+
+    def forward(self, key: str, node: ast.Call, st: _State, grad: tuple[str, int], frame: _Frame,
+                body: list[ast.stmt], helper: str = "") -> None:
+        origins = st.lookup(key) or frozenset()
+        if grad[0] == "on":
+            self.pending.append(_Forward(key, origins, node.lineno, frame))
+            return
+        if self._backward_after(node.lineno, body, frame):
+            return  # targets computed without gradients inside a training step (DQN, teacher, EMA)
+        modes = {o.mode for o in origins}
+        train = [o for o in origins if o.mode == "train"]
+        unknown_param = (modes == {"unknown"} and frame.callsite == 0 and frame.func is not None
+                         and key.split(".")[0] != "self" and any(o.line == 0 for o in origins)
+                         and not (frame.cls and self._is_module_class(frame.cls.node.name) and key.startswith("self")))
+        if grad[0] == "off":
+            bad = bool(train) or unknown_param
+        else:  # set_grad_enabled(flag): evaluation only on the paths where flag is False
+            bad = bool(origins) and modes == {"train"}
+        if not bad:
+            return
+        line = self._site(grad[1] if grad[1] and not frame.callsite else node.lineno, frame)
+        severity, latent = self._latent(key, st)
+        via = f" (through {frame.callee}())" if frame.callsite else f" (through {helper}())" if helper else ""
+        if train:
+            last = max(train, key=lambda o: o.line)
+            why = (f"its last mode call is {last.how} ({self.loc(last.line)})" if "new model" not in last.how
+                   else f"it was never put in eval mode ({last.how}, {self.loc(last.line)})")
+        else:
+            why = "no eval() runs before it in this function, so it evaluates in whatever mode the caller left"
+        context = {"off": "under no_grad/inference_mode", "maybe": "under set_grad_enabled(<flag>)"}[grad[0]]
+        self.add(line, "eval-missing",
+                 f"{key}(...) is evaluated {context}{via} {'' if train else 'possibly '}in training mode: {why}. no_grad only stops gradient "
+                 f"tracking; dropout still drops and BatchNorm uses and updates batch statistics. Call "
+                 f"{key}.eval() first (and {key}.train() before training again), or use "
+                 f"`with evaluating({key}):`.{latent}", severity)
+
+    def _backward_after(self, line: int, body: list[ast.stmt], frame: _Frame) -> bool:
+        """True if a backward()/optimizer step follows ``line`` in the innermost block holding it (or the
+        function), i.e. the no-grad forward is part of a training step."""
+        scope = frame.func.body if frame.func is not None and not body else body
+        for stmt in scope:
+            if getattr(stmt, "end_lineno", 0) < line:
+                continue
+            for node in _walk_no_defs([stmt]):
+                if isinstance(node, ast.Call) and node.lineno > line and _is_step(node):
+                    return True
+        if frame.func is not None and body is not frame.func.body:
+            for node in _walk_no_defs(frame.func.body):
+                if isinstance(node, ast.Call) and _is_step(node) and node.lineno > line and \
+                        self._same_loop(frame.func, line, node.lineno):
+                    return True
+        return False
+
+    @staticmethod
+    def _same_loop(fn: ast.AST, a: int, b: int) -> bool:
+        """True if lines ``a`` and ``b`` are in the body of the same innermost loop of ``fn``."""
+        def innermost(line: int) -> ast.AST | None:
+            best = None
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.For, ast.While, ast.AsyncFor)) and node.lineno < line <= (node.end_lineno or 0):
+                    best = node
+            return best
+        la = innermost(a)
+        return la is not None and la is innermost(b)
+
+    def training_step(self, node: ast.Call, st: _State, frame: _Frame) -> None:
+        """A backward()/step(): every forward since the last one was a training step; check their modes."""
+        pending, self.pending = self.pending, []
+        for fwd in pending:
+            evals = [o for o in fwd.origins if o.mode == "eval"]
+            if not evals or fwd.key in st.frozen or fwd.key.split(".")[0] in st.frozen:
+                continue  # a frozen model trained in eval mode (only a new head learns) is deliberate
+            severity, latent = self._latent(fwd.key, st)
+            looped = [o for o in evals if o.loop]
+            where = self._site(fwd.line, fwd.frame)
+            if looped:
+                ev = looped[0]
+                trains = [o for o in fwd.origins if o.mode == "train"]
+                start = (f"{fwd.key}.train() runs only before this loop ({self.loc(trains[0].line)})"
+                         if trains and "new model" not in trains[0].how else
+                         f"{fwd.key} starts in training mode ({self.loc(trains[0].line)}) and no {fwd.key}.train() "
+                         f"runs inside the loop" if trains else f"no {fwd.key}.train() runs inside this loop")
+                self.add(ev.loop, "train-outside-loop",
+                         f"{start}, but {ev.how} ({self.loc(ev.line)}) runs inside it: from the second pass on, the "
+                         f"training steps of {fwd.key} ({self.loc(where)}) run in eval mode (no dropout, BatchNorm "
+                         f"frozen). Call {fwd.key}.train() at the top of the loop body, or evaluate inside "
+                         f"`with evaluating({fwd.key}):`.{latent}", severity)
+            elif all(o.mode == "eval" for o in fwd.origins):
+                ev = max(evals, key=lambda o: o.line)
+                self.add(where, "train-in-eval",
+                         f"{fwd.key} is trained here but its last mode call is {ev.how} ({self.loc(ev.line)}): "
+                         f"the training step runs in eval mode (no dropout, BatchNorm frozen). Call "
+                         f"{fwd.key}.train() before training.{latent}", severity)
+        trained = {f.key.split(".")[0] for f in pending} | {f.key for f in pending}
+        for key, line in list(st.frozen.items()):
+            if key not in trained and key.split(".")[0] not in trained:
+                continue
+            origins = st.lookup(key) or frozenset()
+            if not any(o.mode == "train" for o in origins):
+                continue
+            if not self.has_bn(self._sub_kind(key, st)):
+                continue
+            last = max((o for o in origins if o.mode == "train"), key=lambda o: o.line)
+            self.add(line, "frozen-bn-train",
+                     f"{key} is frozen (requires_grad False, {self.loc(line)}) but trained in training mode "
+                     f"({last.how}, {self.loc(last.line)}): its BatchNorm layers still normalize with batch "
+                     f"statistics and overwrite their running statistics at every step. Call {key}.eval() after "
+                     f"every model.train() (or override train() to keep it in eval mode).")
+
+    def flush_pending(self, frame: _Frame) -> None:
+        """Forwards with gradients on and no backward after them, in a function named like an evaluation, made in
+        training mode: evaluation without eval() (and without no_grad)."""
+        for fwd in self.pending:
+            fn = fwd.frame.func
+            if fn is None or not _EVAL_NAME.search(getattr(fn, "name", "")) or _TRAIN_NAME.search(fn.name):
+                continue
+            if any(isinstance(n, ast.Call) and _is_step(n) for n in _walk_no_defs(fn.body)):
+                continue
+            if not fwd.origins or {o.mode for o in fwd.origins} != {"train"}:
+                continue
+            last = max(fwd.origins, key=lambda o: o.line)
+            severity, latent = self._latent(fwd.key, _State())
+            self.add(self._site(fwd.line, fwd.frame), "eval-missing",
+                     f"{fwd.key}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
+                     f"({self.loc(last.line)}), so dropout drops and BatchNorm uses batch statistics. Call "
+                     f"{fwd.key}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)
+        self.pending = []
+
+    # -- rules that read single calls -------------------------------------------------------------------------------
     def functional_dropout(self) -> None:
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.Call):
@@ -243,7 +1210,23 @@ class _Checker:
                        f"pass training=self.training")
             self.add(node.lineno, "functional-dropout-training", why)
 
-    # layer-in-forward
+    def sdpa_dropout(self) -> None:
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            full = self.aliases.resolve(node.func) or ""
+            if full != f"{_FUNCTIONAL}.scaled_dot_product_attention":
+                continue
+            value = _arg(node, 4, "dropout_p")
+            if value is None or _const(value) in (0, 0.0):
+                continue
+            names = {_dotted(n) for n in ast.walk(value)}
+            if any(n and (n.endswith("training") or n == "training") for n in names):
+                continue
+            self.add(node.lineno, "sdpa-dropout-training",
+                     "scaled_dot_product_attention(dropout_p=...) has no training flag: it drops attention weights "
+                     "in eval mode too. Pass dropout_p=self.dropout_p if self.training else 0.0")
+
     def layer_in_forward(self) -> None:
         for cls in ast.walk(self.tree):
             if not isinstance(cls, ast.ClassDef):
@@ -275,92 +1258,17 @@ class _Checker:
         value = kw("dropout")
         return value is not None and not (isinstance(value, ast.Constant) and not value.value)
 
-    # train-outside-loop
-    def _calls_in(self, nodes: Iterable[ast.AST], predicate, depth: int = 1) -> list[ast.Call]:
-        """Calls matching ``predicate`` in ``nodes``, also inside functions of this file that they call."""
-        found = []
-        for node in _walk_no_defs(nodes):
-            if not isinstance(node, ast.Call):
-                continue
-            if predicate(node):
-                found.append(node)
-            elif depth and isinstance(node.func, ast.Name) and node.func.id in self.functions:
-                if self._calls_in(self.functions[node.func.id].body, predicate, depth - 1):
-                    found.append(node)
-        return found
 
-    def _trains(self, node: ast.AST) -> bool:
-        if not isinstance(node, ast.Call):
-            return False
-        _, method = _method(node)
-        name = _dotted(node.func) or ""
-        return method in ("backward", "step") or "train" in name.split(".")[-1].lower() and not _is_train_call(node)
+# -- public API ---------------------------------------------------------------------------------------------------
 
-    def train_outside_loop(self, body: list[ast.stmt]) -> None:
-        trains_before: list[ast.Call] = []
-        for stmt in body:
-            if isinstance(stmt, (ast.For, ast.While, ast.AsyncFor)) and trains_before:
-                self._check_loop(stmt, trains_before[-1])
-            trains_before += [n for n in _walk_no_defs([stmt]) if _is_train_call(n)
-                              and not isinstance(stmt, (ast.For, ast.While, ast.AsyncFor))]
-            if isinstance(stmt, (ast.For, ast.While, ast.AsyncFor)):
-                trains_before += self._calls_in([stmt], _is_train_call)
-
-    def _check_loop(self, loop: ast.AST, train_call: ast.Call) -> None:
-        if self._calls_in(loop.body, _is_train_call):
-            return
-        evals = self._calls_in(loop.body, _is_eval_call)
-        evals = [e for e in evals if not (_dotted(e.func) or "").endswith("evaluating")]
-        if not evals or not self._calls_in(loop.body, self._trains):
-            return
-        receiver, _ = _method(train_call)
-        self.add(loop.lineno, "train-outside-loop",
-                 f"{receiver or 'model'}.train() runs once before this loop ({self.loc(train_call.lineno)}) but eval() "
-                 f"runs inside it ({self.loc(evals[0].lineno)}): from the second epoch on, training steps run in eval "
-                 f"mode. Call {receiver or 'model'}.train() at the top of the loop body, or evaluate inside "
-                 f"`with evaluating({receiver or 'model'}):`")
-
-    # eval-missing
-    def _grad_off(self, expr: ast.AST) -> bool:
-        target = expr.func if isinstance(expr, ast.Call) else expr
-        full = self.aliases.resolve(target) or ""
-        if full in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and isinstance(expr, ast.Call):
-            flag = expr.args[0] if expr.args else next((k.value for k in expr.keywords if k.arg == "mode"), None)
-            return isinstance(flag, ast.Constant) and flag.value is False
-        return full in _GRAD_OFF
-
-    def _model_call(self, node: ast.AST) -> bool:
-        if not isinstance(node, ast.Call):
-            return False
-        name = _dotted(node.func)
-        if not name:
-            return False
-        last = name.split(".")[-1].lower()
-        return name in self.model_names or last.endswith(("model", "net"))
-
-    def eval_missing(self, owner: ast.AST, body: list[ast.stmt]) -> None:
-        nodes = list(_walk_no_defs(body))
-        evals = [n.lineno for n in nodes if _is_eval_call(n)]
-        decorated = isinstance(owner, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-            self._grad_off(d) for d in owner.decorator_list)
-        blocks: list[tuple[int, int, list[ast.AST]]] = []
-        if decorated:
-            blocks.append((owner.lineno, owner.end_lineno or owner.lineno, body))
-        for node in nodes:
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(self._grad_off(i.context_expr) for i in node.items):
-                if any(_is_eval_call(i.context_expr) for i in node.items):
-                    continue
-                blocks.append((node.lineno, node.end_lineno or node.lineno, node.body))
-        for start, end, block in blocks:
-            calls = [n for n in _walk_no_defs(block) if self._model_call(n)]
-            if not calls or any(line <= end for line in evals):
-                continue
-            name = _dotted(calls[0].func)
-            self.add(start, "eval-missing",
-                     f"{name}(...) is evaluated under no_grad/inference_mode without a {name}.eval() before it: "
-                     f"no_grad only stops gradient tracking, dropout still drops and BatchNorm still uses and "
-                     f"updates batch statistics. Call {name}.eval() first (and {name}.train() before training "
-                     f"again), or use `with evaluating({name}):`")
+def _suppressed(lines: list[str], finding: tuple[int, str, str, str]) -> bool:
+    line, code = finding[0], finding[1]
+    if not 0 < line <= len(lines):
+        return False
+    m = _SUPPRESS.search(lines[line - 1])
+    if not m:
+        return False
+    return m.group(1) is None or code in {c.strip() for c in m.group(1).split(",")}
 
 
 def check_source(source: str, path: str = "<string>", where: list[tuple[int, int]] | None = None) -> list[Finding]:
@@ -368,27 +1276,53 @@ def check_source(source: str, path: str = "<string>", where: list[tuple[int, int
     if not isinstance(source, str):
         raise TypeError(f"source must be a str of Python code, got {source!r} of type {type(source).__name__}")
     tree = ast.parse(source, filename=path)
-    return [Finding(path, line, code, message) for line, code, message in _Checker(tree, where).run()]
+    lines = source.split("\n")
+    return [Finding(path, line, code, message, severity)
+            for line, code, message, severity in _Checker(tree, where).run()
+            if not _suppressed(lines, (line, code, message, severity))]
 
 
-def check_path(path: str | Path) -> list[Finding]:
-    """All findings for one ``.py`` file or ``.ipynb`` notebook."""
+def check_path(path: str | Path, skipped: list[Skipped] | None = None) -> list[Finding]:
+    """All findings for one ``.py`` file or ``.ipynb`` notebook; unreadable notebook cells go to ``skipped``."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path, got {path!r} of type {type(path).__name__}")
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if p.suffix == ".ipynb":
-        source, where = notebook_source(p)
+        source, where = notebook_source(p, skipped)
         findings = check_source(source, str(path), where)
         out = []
         for f in findings:
             cell, line = where[f.line - 1] if 0 < f.line <= len(where) else (0, 0)
-            out.append(Finding(f.path, f.line, f.code, f"{f.message} (cell {cell}, line {line})"))
+            out.append(Finding(f.path, f.line, f.code, f"{f.message} (cell {cell}, line {line})", f.severity))
         return out
     if p.suffix != ".py":
         raise ValueError(f"can check .py files and .ipynb notebooks, got {str(path)!r}")
     return check_source(p.read_text(encoding="utf-8"), str(path))
+
+
+def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
+    """Findings as ``text`` (``path:line: CODE message``), ``flake8`` (``path:line:1: CODE message``, what
+    editors and pre-commit parse) or ``json`` (a list of objects with path, line, code, severity, message)."""
+    if fmt == "json":
+        return json.dumps([{"path": f.path, "line": f.line, "code": f.code, "severity": f.severity,
+                            "message": f.message} for f in findings], indent=1)
+    if fmt == "flake8":
+        return "\n".join(f"{f.path}:{f.line}:1: {f.code} {f.message}" for f in findings)
+    if fmt == "text":
+        return "\n".join(str(f) for f in findings)
+    raise ValueError(f"format must be 'text', 'flake8' or 'json', got {fmt!r}")
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Every ``.py``/``.ipynb`` file under ``paths`` (files as given), skipping ``.ipynb_checkpoints``."""
+    for arg in paths:
+        p = Path(arg)
+        files = sorted([*p.rglob("*.py"), *p.rglob("*.ipynb")]) if p.is_dir() else [p]
+        for file in files:
+            if ".ipynb_checkpoints" not in file.parts:
+                yield file
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -397,25 +1331,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if args else 2
-    found, status = 0, 0
-    for arg in args:
-        p = Path(arg)
-        files = sorted([*p.rglob("*.py"), *p.rglob("*.ipynb")]) if p.is_dir() else [p]
-        for file in files:
-            if ".ipynb_checkpoints" in file.parts:
-                continue
-            try:
-                findings = check_path(file)
-            except (OSError, ValueError, SyntaxError) as error:
-                print(f"{file}: error: {error}", file=sys.stderr)
-                status = 2
-                continue
-            for finding in findings:
-                print(finding)
-            found += len(findings)
+    parser = argparse.ArgumentParser(prog="course-lint", add_help=False)
+    parser.add_argument("--format", choices=("text", "flake8", "json"), default="text")
+    parser.add_argument("paths", nargs="*")
+    options = parser.parse_args(args)
+    if not options.paths:
+        print("course-lint: give at least one path", file=sys.stderr)
+        return 2
+    everything: list[Finding] = []
+    status = 0
+    for file in iter_files(options.paths):
+        skipped: list[Skipped] = []
+        try:
+            findings = check_path(file, skipped)
+        except (OSError, ValueError, SyntaxError, UnicodeDecodeError) as error:
+            print(f"{file}: skipped: {error}", file=sys.stderr)
+            status = 2
+            continue
+        for s in skipped:
+            print(s, file=sys.stderr)
+        everything += findings
+        if options.format != "json" and findings:
+            print(format_findings(findings, options.format))
+    if options.format == "json":
+        print(format_findings(everything, "json"))
     if status:
         return status
-    return 1 if found else 0
+    return 1 if everything else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,15 @@
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Attention(nn.Module):
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=self.p)  # LINT sdpa-dropout-training
+
+
+def attend(q, k, v):
+    return F.scaled_dot_product_attention(q, k, v, None, 0.2)  # LINT sdpa-dropout-training

@@ -723,6 +723,8 @@ class _Checker:
         if isinstance(stmt, ast.If):
             self.eval_expr(stmt.test, st, grad, frame, body)
             a = self.exec_block(stmt.body, st.copy(), grad, frame)
+            if self._is_module_check(stmt.test):  # `if isinstance(net, nn.Module): net.train()` (d2l)
+                return a
             b = self.exec_block(stmt.orelse, st.copy(), grad, frame)
             return _merge(a, b) if stmt.orelse or not self._is_main_guard(stmt) else a
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
@@ -773,6 +775,13 @@ class _Checker:
         self.eval_expr(stmt, st, grad, frame, body)
         return st
 
+    def _is_module_check(self, test: ast.AST) -> bool:
+        """``isinstance(x, nn.Module)`` (or ``torch.nn.Module``): true for every model this checker follows."""
+        if not (isinstance(test, ast.Call) and _dotted(test.func) == "isinstance" and len(test.args) == 2):
+            return False
+        full = self.aliases.resolve(test.args[1]) or _dotted(test.args[1]) or ""
+        return full.endswith("Module")
+
     @staticmethod
     def _is_main_guard(stmt: ast.If) -> bool:
         test = stmt.test
@@ -782,7 +791,9 @@ class _Checker:
         iterator = loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else loop.test
         self.eval_expr(iterator, st, grad, frame, [])
         self._freeze_loop(loop, st)
+        self.flush_pending(frame)  # forwards before the loop are not training steps of the backward() inside it
         first = self.exec_block(loop.body, st.copy(), grad, frame)
+        self.flush_pending(frame)
         # the next pass starts from the end of this one: modes set inside the loop come back round
         again = st.copy()
         for key, origins in first.modes.items():
@@ -794,6 +805,7 @@ class _Checker:
             again.frozen.setdefault(key, line)
         again.kinds.update(first.kinds)
         second = self.exec_block(loop.body, again, grad, frame)
+        self.flush_pending(frame)
         out = _State({k: frozenset(_Origin(o.mode, o.line, o.how, 0) if o.loop == loop.lineno else o for o in v)
                       for k, v in second.modes.items()}, second.frozen, second.kinds, second.defs)
         return self.exec_block(loop.orelse, out, grad, frame)
@@ -1002,6 +1014,9 @@ class _Checker:
             self.cache[key] = (inner, [])  # recursion guard
             before = len(self.pending)
             out = self.exec_block(fn.body, inner.copy(), inner_grad, sub)
+            if self._is_eval_function(fn):  # its forwards were evaluation, not training steps
+                mine, self.pending = self.pending[before:], self.pending[:before]
+                self.flush_pending(sub, mine)
             self.cache[key] = (out, self.pending[before:])
         # bring the modes back: parameters to the caller's names, globals and self.* as they are
         for k, modes in out.modes.items():
@@ -1068,8 +1083,10 @@ class _Checker:
         if grad[0] == "on":
             self.pending.append(_Forward(key, origins, node.lineno, frame))
             return
-        if self._backward_after(node.lineno, body, frame):
-            return  # targets computed without gradients inside a training step (DQN, teacher, EMA)
+        if grad[0] == "maybe":  # set_grad_enabled(flag): a training step on some paths
+            self.pending.append(_Forward(key, origins, node.lineno, frame))
+        if grad[0] == "off" and self._backward_after(node.lineno, frame):
+            return  # targets computed without gradients inside a training step (DQN target network, EMA)
         modes = {o.mode for o in origins}
         train = [o for o in origins if o.mode == "train"]
         unknown_param = (modes == {"unknown"} and frame.callsite == 0 and frame.func is not None
@@ -1097,34 +1114,19 @@ class _Checker:
                  f"{key}.eval() first (and {key}.train() before training again), or use "
                  f"`with evaluating({key}):`.{latent}", severity)
 
-    def _backward_after(self, line: int, body: list[ast.stmt], frame: _Frame) -> bool:
-        """True if a backward()/optimizer step follows ``line`` in the innermost block holding it (or the
-        function), i.e. the no-grad forward is part of a training step."""
-        scope = frame.func.body if frame.func is not None and not body else body
-        for stmt in scope:
-            if getattr(stmt, "end_lineno", 0) < line:
-                continue
-            for node in _walk_no_defs([stmt]):
-                if isinstance(node, ast.Call) and node.lineno > line and _is_step(node):
-                    return True
-        if frame.func is not None and body is not frame.func.body:
-            for node in _walk_no_defs(frame.func.body):
-                if isinstance(node, ast.Call) and _is_step(node) and node.lineno > line and \
-                        self._same_loop(frame.func, line, node.lineno):
-                    return True
-        return False
-
-    @staticmethod
-    def _same_loop(fn: ast.AST, a: int, b: int) -> bool:
-        """True if lines ``a`` and ``b`` are in the body of the same innermost loop of ``fn``."""
-        def innermost(line: int) -> ast.AST | None:
-            best = None
-            for node in ast.walk(fn):
-                if isinstance(node, (ast.For, ast.While, ast.AsyncFor)) and node.lineno < line <= (node.end_lineno or 0):
-                    best = node
-            return best
-        la = innermost(a)
-        return la is not None and la is innermost(b)
+    def _backward_after(self, line: int, frame: _Frame) -> bool:
+        """True if a backward()/optimizer step follows ``line`` in the innermost loop holding it (or, outside
+        loops, in its function): the no-grad forward is then part of a training step (targets, teachers)."""
+        scope = frame.func if frame.func is not None else self.tree
+        loops = [n for n in _walk_no_defs(getattr(scope, "body", [])) if isinstance(n, (ast.For, ast.While, ast.AsyncFor))
+                 and n.lineno < line <= (n.end_lineno or 0)]
+        if loops:
+            inner: ast.AST = max(loops, key=lambda n: n.lineno)
+        elif frame.func is not None:
+            inner = frame.func
+        else:
+            return False
+        return any(isinstance(n, ast.Call) and _is_step(n) and n.lineno > line for n in _walk_no_defs(inner.body))
 
     def training_step(self, node: ast.Call, st: _State, frame: _Frame) -> None:
         """A backward()/step(): every forward since the last one was a training step; check their modes."""
@@ -1170,14 +1172,20 @@ class _Checker:
                      f"statistics and overwrite their running statistics at every step. Call {key}.eval() after "
                      f"every model.train() (or override train() to keep it in eval mode).")
 
-    def flush_pending(self, frame: _Frame) -> None:
+    @staticmethod
+    def _is_eval_function(fn: ast.AST | None) -> bool:
+        """A function named like an evaluation (evaluate, validate, test, predict, accuracy, ...) with no
+        backward() or optimizer step in it."""
+        name = getattr(fn, "name", "")
+        return bool(fn is not None and _EVAL_NAME.search(name) and not _TRAIN_NAME.search(name) and not any(
+            isinstance(n, ast.Call) and _is_step(n) for n in _walk_no_defs(fn.body)))
+
+    def flush_pending(self, frame: _Frame, pending: list[_Forward] | None = None) -> None:
         """Forwards with gradients on and no backward after them, in a function named like an evaluation, made in
         training mode: evaluation without eval() (and without no_grad)."""
-        for fwd in self.pending:
+        for fwd in self.pending if pending is None else pending:
             fn = fwd.frame.func
-            if fn is None or not _EVAL_NAME.search(getattr(fn, "name", "")) or _TRAIN_NAME.search(fn.name):
-                continue
-            if any(isinstance(n, ast.Call) and _is_step(n) for n in _walk_no_defs(fn.body)):
+            if not self._is_eval_function(fn):
                 continue
             if not fwd.origins or {o.mode for o in fwd.origins} != {"train"}:
                 continue
@@ -1187,7 +1195,8 @@ class _Checker:
                      f"{fwd.key}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
                      f"({self.loc(last.line)}), so dropout drops and BatchNorm uses batch statistics. Call "
                      f"{fwd.key}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)
-        self.pending = []
+        if pending is None:
+            self.pending = []
 
     # -- rules that read single calls -------------------------------------------------------------------------------
     def functional_dropout(self) -> None:

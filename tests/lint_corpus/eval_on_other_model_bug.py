@@ -1,0 +1,11 @@
+# Pattern (blind spot: eval() on a different model): an encoder/decoder pair where only the encoder is put in
+# eval mode before sampling; the decoder (with dropout) still runs in training mode.
+# Label: bug (eval-missing naming the decoder).
+import torch
+import torch.nn as nn
+
+encoder = nn.Sequential(nn.Linear(10, 4), nn.Dropout(0.1))
+decoder = nn.Sequential(nn.Linear(4, 10), nn.Dropout(0.1))
+encoder.eval()
+with torch.no_grad():  # EXPECT eval-missing bug: decoder was never put in eval mode
+    recon = decoder(encoder(torch.randn(3, 10)))

@@ -31,10 +31,16 @@ def _clean(text: str) -> str:
 
 
 def _axes_text(ax: Any, number: int | None) -> str:
-    parts = []
     title = _clean(ax.get_title())
     head = f"panel {number}" if number is not None else "the plot"
-    parts.append(f"{head} '{title}'" if title else head)
+    head = f"{head} '{title}'" if title else head
+    body = _axes_body(ax)
+    return f"{head}; {body}" if body else head
+
+
+def _axes_body(ax: Any) -> str:
+    """What one panel draws, without its title: axis labels, lines/bars/images, legend."""
+    parts = []
     xlabel, ylabel = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
     if xlabel or ylabel:
         parts.append(f"x axis {xlabel or 'unlabelled'}, y axis {ylabel or 'unlabelled'}")
@@ -56,7 +62,7 @@ def _axes_text(ax: Any, number: int | None) -> str:
         labels = [_clean(t.get_text()) for t in legend.get_texts() if t.get_text()]
         if labels:
             parts.append("legend: " + "; ".join(labels))
-    return ": ".join(parts[:1]) + ("; " + "; ".join(parts[1:]) if len(parts) > 1 else "")
+    return "; ".join(parts)
 
 
 def describe_figure(fig: Figure) -> str:
@@ -74,6 +80,11 @@ def describe_figure(fig: Figure) -> str:
         return head
     if len(axes) == 1:
         text = f"{head}. {_axes_text(axes[0], None).capitalize()}."
+    elif len(axes) > 6 and len({_axes_body(ax) for ax in axes}) == 1:
+        # a grid of similar panels (e.g. sample images): describe them once, not panel by panel
+        titles = [_clean(ax.get_title()) for ax in axes if ax.get_title()]
+        text = (f"{head}, a grid of {len(axes)} panels" + (f" titled {', '.join(titles)}" if titles else "")
+                + (f"; each shows {_axes_body(axes[0])}" if _axes_body(axes[0]) else "") + ".")
     else:
         text = f"{head}, {len(axes)} panels. " + ". ".join(
             _axes_text(ax, i + 1).capitalize() for i, ax in enumerate(axes)) + "."

@@ -37,6 +37,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
@@ -118,6 +119,7 @@ def execute_notebook(source: Path, target: Path) -> float:
     """
     import nbformat
     from nbclient import NotebookClient
+    from jupyter_client import KernelManager
     from nbclient.exceptions import CellExecutionError
 
     os.environ.pop("MPLBACKEND", None)  # the kernel uses the inline backend, as a learner's does
@@ -125,7 +127,11 @@ def execute_notebook(source: Path, target: Path) -> float:
     setup = nbformat.v4.new_code_cell(KERNEL_SETUP, metadata={"tags": [SETUP_TAG]})
     nb.cells.insert(0, setup)
     started = time.monotonic()
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
+    sockets = tempfile.mkdtemp(prefix="course-site-kernel-")
+    # ipc (unix sockets) works inside `unshare -rn`, where even 127.0.0.1 is down; Windows has only tcp.
+    km = KernelManager(kernel_name="python3", **({"transport": "ipc", "ip": os.path.join(sockets, "kernel")}
+                                                 if os.name == "posix" else {}))
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
                             store_widget_state=True, resources={"metadata": {"path": str(source.parent)}})
     try:
         client.execute()
@@ -136,6 +142,8 @@ def execute_notebook(source: Path, target: Path) -> float:
         raise SiteBuildError(f"{source.name}: {where} failed while executing for the site:\n{error}") from None
     except Exception as error:  # the kernel died, a timeout, ...
         raise SiteBuildError(f"{source.name}: could not be executed ({type(error).__name__}: {error})") from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     nb.cells = [c for c in nb.cells if SETUP_TAG not in c.get("metadata", {}).get("tags", [])]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
@@ -447,6 +455,8 @@ def build(out: Path = DEFAULT_OUT, cache: Path = DEFAULT_CACHE, fresh: bool = Fa
     summary = assemble_source(out / "src", executed)
     run_sphinx(out / "src", out / "html")
     (out / "html" / ".nojekyll").touch()
+    for notebook in notebooks:  # the banner's download link: the notebook as committed, ready to run
+        shutil.copy2(notebook, out / "html" / "notebooks" / notebook.name)
     summary.update({"seconds_total": round(time.monotonic() - started, 1), "seconds_executing": round(executed_s, 1),
                     "fresh": fresh, "machinery_digest": machinery_digest()})
     (out / "build-info.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

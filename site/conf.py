@@ -50,7 +50,7 @@ html_copy_source = False
 html_last_updated_fmt = None
 html_theme_options = {
     "show_toc_level": 2,
-    "use_download_button": True,
+    "use_download_button": False,  # the banner links the notebook itself
     "use_fullscreen_button": False,
     "use_repository_button": bool(os.environ.get("COURSE_REPO_URL")),
     "repository_url": os.environ.get("COURSE_REPO_URL", ""),

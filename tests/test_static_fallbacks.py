@@ -127,3 +127,13 @@ def test_mode_tree_static_html_is_its_table():
 def test_explorer_output_stores_alt_text():
     e = bars_explorer()
     assert e.output.outputs[0]["metadata"]["image/png"]["alt"].startswith("Figure. The plot '3 bars'")
+
+
+def test_describe_figure_summarises_a_grid_of_similar_panels():
+    fig, axes = new_figure(2, 4)
+    fig.suptitle("Digits")
+    for i, ax in enumerate(axes.flat):
+        ax.imshow([[0, 1], [1, 0]])
+        ax.set_title(str(i))
+        ax.axis("off")
+    assert describe_figure(fig) == "Figure: Digits, a grid of 8 panels titled 0, 1, 2, 3, 4, 5, 6, 7; each shows an image."

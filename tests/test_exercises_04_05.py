@@ -68,7 +68,7 @@ def test_inference_mode_is_accepted_too():
     (make_loop(eval_call=False), "epoch 1: train", "model.eval()"),
     (make_loop(no_grad=False), "gradients were tracked", "torch.no_grad()"),
     (make_loop(step=False), "optimizer never stepped", "optimizer.step()"),
-    (make_loop(train_loss_return=True), "final model's validation loss", "average loss.item() over the validation"),
+    (make_loop(train_loss_return=True), "that epoch's validation loss (eval mode", "average loss.item() over the validation"),
 ])
 def test_loop_checker_rejects_typical_mistakes(loop, phrase, hint):
     feedback = check_training_loop(loop)

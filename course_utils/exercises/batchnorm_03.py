@@ -16,7 +16,13 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, require_callable, run_checks, timed, torch_functions_refused
+
+_NORMS = ("batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm")
+_NOT_TORCH = ("your function called torch's {name}: the exercise is to compute BatchNorm by hand (x.mean, x.var, "
+              "torch.sqrt), not with nn.BatchNorm1d, F.batch_norm or another normalization layer")
+SLOW = ("vectorize it: x.mean(dim=0) and x.var(dim=0, unbiased=False) give every channel's statistics at once; "
+        "a Python loop over rows or channels is not needed.")
 
 
 def _reference(x: torch.Tensor, training: bool, momentum: float, eps: float, seed: int
@@ -41,8 +47,9 @@ def _reference(x: torch.Tensor, training: bool, momentum: float, eps: float, see
 def _run(fn: Callable, x: torch.Tensor, training: bool, momentum: float = 0.1, eps: float = 1e-5,
          seed: int = 0) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
     inputs, *want = _reference(x, training, momentum, eps, seed)
-    result = fn(x.clone(), inputs["running_mean"].clone(), inputs["running_var"].clone(), inputs["weight"].clone(),
-                inputs["bias"].clone(), training, momentum=momentum, eps=eps)
+    with torch_functions_refused(lambda name: any(norm in name for norm in _NORMS), _NOT_TORCH):
+        result = fn(x.clone(), inputs["running_mean"].clone(), inputs["running_var"].clone(),
+                    inputs["weight"].clone(), inputs["bias"].clone(), training, momentum=momentum, eps=eps)
     assert isinstance(result, tuple) and len(result) == 3, (
         f"return (output, new_running_mean, new_running_var); got {type(result).__name__}"
         + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
@@ -50,14 +57,20 @@ def _run(fn: Callable, x: torch.Tensor, training: bool, momentum: float = 0.1, e
                                   (x.shape, (x.shape[1],), (x.shape[1],))):
         assert isinstance(value, torch.Tensor), f"{name} is a {type(value).__name__}, not a tensor"
         assert value.shape == shape, f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)}"
+        assert value.is_floating_point(), f"{name} has dtype {value.dtype}; it should hold floating-point numbers"
     return tuple(t.detach() for t in result), tuple(want)
 
 
 def _close(name: str, got: torch.Tensor, want: torch.Tensor, context: str) -> None:
-    if not torch.allclose(got, want, rtol=1e-4, atol=1e-5):
-        worst = float((got - want).abs().max())
+    """Compare in float64 whatever dtype the learner returned (float32 is a correct answer too)."""
+    ours, theirs = got.detach().to(torch.float64), want.detach().to(torch.float64)
+    loose = got.dtype != torch.float64  # float32 rounding: about 1e-7 relative
+    if not torch.allclose(ours, theirs, rtol=1e-3 if loose else 1e-4, atol=1e-4 if loose else 1e-5):
+        worst = float((ours - theirs).abs().nan_to_num(float("inf")).max())
+        note = "" if got.dtype in (torch.float32, torch.float64) else f"; yours is {got.dtype}: too coarse"
         raise AssertionError(f"{context}: {name} differs from nn.BatchNorm1d's by up to {worst:.3g} "
-                             f"(yours {got.flatten()[:3].numpy().round(4)}, torch's {want.flatten()[:3].numpy().round(4)})")
+                             f"(yours {ours.flatten()[:3].numpy().round(4)}, torch's "
+                             f"{theirs.flatten()[:3].numpy().round(4)}){note}")
 
 
 def _data(n: int = 16, c: int = 3, scale: float = 2.0, seed: int = 1) -> torch.Tensor:
@@ -87,6 +100,14 @@ def _other_momentum(fn: Callable) -> None:
     _close("new_running_var", var, want_var, "training mode, momentum 0.3")
 
 
+def _other_shapes(fn: Callable) -> None:
+    for n, c in ((2, 5), (64, 1), (7, 7)):
+        (out, mean, var), (want, want_mean, want_var) = _run(fn, _data(n=n, c=c, seed=6 + n), True, seed=n)
+        for name, got, ref in (("the output", out, want), ("new_running_mean", mean, want_mean),
+                               ("new_running_var", var, want_var)):
+            _close(name, got, ref, f"training mode, a batch of {n} rows and {c} channels")
+
+
 def _eps_inside_sqrt(fn: Callable) -> None:
     for training in (True, False):
         (out, _, _), (want, _, _) = _run(fn, _data(scale=0.01, seed=3), training, eps=1e-4)
@@ -111,11 +132,13 @@ def _eval_independent_of_batch(fn: Callable) -> None:
 def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
     """Check a learner's ``batchnorm1d_forward`` against ``nn.BatchNorm1d`` in both modes.
 
-    Compares the output and the updated running statistics in training mode (two momenta), the effect of
-    ``eps`` on a tiny variance, and evaluation mode (running statistics used, unchanged, no batch dependence).
+    Compares the output and the updated running statistics in training mode (two momenta, several shapes), the
+    effect of ``eps`` on a tiny variance, and evaluation mode (running statistics used, unchanged, no batch
+    dependence). Results are compared in float64 whatever their dtype; torch's own normalization functions
+    (``F.batch_norm``, ``nn.BatchNorm1d``, ``F.instance_norm``, ...) are refused during the check.
     """
     require_callable("batchnorm1d_forward", batchnorm1d_forward)
-    fn = batchnorm1d_forward
+    fn = timed(batchnorm1d_forward, 2.0, "on a batch of at most 64 x 7", SLOW)
     checks = [
         Check("training-mode output", lambda: _train_output(fn),
               "normalize with x.mean(dim=0) and the BIASED variance x.var(dim=0, unbiased=False), "
@@ -127,6 +150,9 @@ def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
               "even though the output uses the biased one."),
         Check("another momentum", lambda: _other_momentum(fn),
               "use the momentum argument, not a hard-coded 0.1."),
+        Check("other batch sizes and channel counts", lambda: _other_shapes(fn),
+              "use dim=0 for the statistics (one per channel) and nothing that depends on the batch size or the "
+              "number of channels."),
         Check("evaluation mode", lambda: _eval_mode(fn),
               "when training is False, normalize with running_mean and running_var and return them unchanged."),
         Check("evaluation mode ignores batch mates", lambda: _eval_independent_of_batch(fn),
@@ -136,7 +162,8 @@ def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
     ]
     return run_checks("batchnorm1d_forward", checks,
                       "your BatchNorm1d matches torch's in both modes: batch statistics (biased variance) and the "
-                      "momentum update (unbiased variance) in training, running statistics in evaluation.")
+                      "momentum update (unbiased variance) in training, running statistics in evaluation.",
+                      slow_hint=SLOW)
 
 
 __all__ = ["check_batchnorm1d_forward"]

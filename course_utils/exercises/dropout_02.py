@@ -6,39 +6,32 @@ reject ``p`` outside ``[0, 1]`` with ``ValueError`` as torch does.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from typing import Callable, Iterator
+from typing import Callable
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from ..dropout import mean_tolerance, seeded, zero_fraction_tolerance
-from .core import Check, Feedback, require_callable, run_checks
+from ..dropout import mean_tolerance, zero_fraction_tolerance
+from ..runtime import seeded
+from .core import Check, Feedback, require_callable, run_checks, timed, torch_functions_refused
 
 N = 200_000
 """Elements per statistical check: enough for tight tolerances, fast enough for a notebook."""
 
 
-@contextlib.contextmanager
-def _torch_dropout_forbidden() -> Iterator[None]:
-    """While checking, make torch's own dropout functions fail loudly: the exercise is to write it yourself."""
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("your function called torch's dropout; build the mask yourself "
-                             "(e.g. with torch.rand_like)")
+SLOW = ("vectorize it: draw the whole mask at once with keep = torch.rand_like(x) >= p and return "
+        "x * keep / (1 - p). A Python loop over the elements takes seconds per call on 200,000 elements, and the "
+        "check makes a few dozen calls.")
 
-    saved = (F.dropout, torch.dropout, nn.Dropout.forward)
-    F.dropout, torch.dropout, nn.Dropout.forward = refuse, refuse, refuse
-    try:
-        yield
-    finally:
-        F.dropout, torch.dropout, nn.Dropout.forward = saved
+_NOT_TORCH = ("your function called torch's {name}; build the mask yourself (e.g. keep = torch.rand_like(x) >= p): "
+              "F.dropout, torch.dropout, nn.Dropout and their relatives are what the exercise rebuilds")
 
 
-def _call(fn: Callable, x: torch.Tensor, p: float, training: bool, seed: int = 0) -> torch.Tensor:
+def _call(fn: Callable, x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """One call of the learner's function, with torch's own dropout refused and the input protected."""
     original = x.clone()
-    with seeded(seed), _torch_dropout_forbidden():
+    with torch_functions_refused(lambda name: "dropout" in name, _NOT_TORCH):
         out = fn(x, p, training)
     assert isinstance(out, torch.Tensor), f"inverted_dropout returned {type(out).__name__}, not a tensor"
     assert out.shape == x.shape, f"output shape {tuple(out.shape)} differs from the input shape {tuple(x.shape)}"
@@ -48,8 +41,9 @@ def _call(fn: Callable, x: torch.Tensor, p: float, training: bool, seed: int = 0
 
 def _own_mask(fn: Callable) -> None:
     x = torch.ones(100)
-    _call(fn, x, 0.5, True)
-    _call(fn, x, 0.5, False)
+    with seeded(0):
+        _call(fn, x, 0.5, True)
+        _call(fn, x, 0.5, False)
 
 
 def _eval_is_identity(fn: Callable) -> None:
@@ -62,8 +56,9 @@ def _eval_is_identity(fn: Callable) -> None:
 
 def _survivors_scaled(fn: Callable) -> None:
     x = torch.full((N,), 2.0)
-    for p in (0.2, 0.5):
-        out = _call(fn, x, p, True)
+    for seed, p in enumerate((0.2, 0.5)):
+        with seeded(seed):
+            out = _call(fn, x, p, True)
         values = set(torch.unique(out).tolist())
         expected = {0.0, 2.0 / (1 - p)}
         allowed = all(any(math.isclose(v, e, rel_tol=1e-5) for e in expected) for v in values)
@@ -73,8 +68,9 @@ def _survivors_scaled(fn: Callable) -> None:
 
 def _zero_fraction(fn: Callable) -> None:
     x = torch.ones(N)
-    for p in (0.2, 0.7):
-        out = _call(fn, x, p, True)
+    for seed, p in enumerate((0.2, 0.7)):
+        with seeded(seed):
+            out = _call(fn, x, p, True)
         share = float((out == 0).double().mean())
         tol = zero_fraction_tolerance(p, N)
         assert abs(share - p) <= tol, (f"with p = {p}, {share:.3f} of your outputs are zero; torch zeroes a share "
@@ -83,8 +79,9 @@ def _zero_fraction(fn: Callable) -> None:
 
 def _mean_matches(fn: Callable) -> None:
     x = torch.full((N,), 3.0)
-    for p in (0.3, 0.6):
-        out = _call(fn, x, p, True)
+    for seed, p in enumerate((0.3, 0.6)):
+        with seeded(seed):
+            out = _call(fn, x, p, True)
         mean = float(out.double().mean())
         tol = mean_tolerance(3.0, p, N)
         assert abs(mean - 3.0) <= tol, (f"with x = 3 and p = {p} the mean output is {mean:.4f}, not 3 ± {tol:.4f}: "
@@ -94,7 +91,8 @@ def _mean_matches(fn: Callable) -> None:
 def _statistics_match_torch(fn: Callable) -> None:
     x = torch.linspace(-2, 2, 8).repeat(N // 8)
     p = 0.4
-    ours = _call(fn, x, p, True, seed=1).reshape(-1, 8).double()
+    with seeded(1):
+        ours = _call(fn, x, p, True).reshape(-1, 8).double()
     with seeded(1):
         theirs = nn.Dropout(p)(x).reshape(-1, 8).double()
     per_input_tol = torch.tensor([5 * math.sqrt(v * v * p / (1 - p) / ours.shape[0]) + 1e-12
@@ -109,11 +107,49 @@ def _statistics_match_torch(fn: Callable) -> None:
         f"torch's {theirs_var.numpy().round(3)} (expected x² p / (1 - p))")
 
 
+def _fresh_mask_every_call(fn: Callable) -> None:
+    x = torch.ones(1000)
+    with seeded(3):
+        first, second = _call(fn, x, 0.5, True), _call(fn, x, 0.5, True)
+    assert not torch.equal(first == 0, second == 0), (
+        "two calls in a row dropped exactly the same elements: draw new random numbers on every call (nn.Dropout "
+        "does). Do not call torch.manual_seed, build a seeded torch.Generator or keep a mask inside your function")
+
+
+def _independent_elements(fn: Callable) -> None:
+    p = 0.5
+    with seeded(4):
+        dropped = _call(fn, torch.ones(500, 40), p, True) == 0
+    same_rows = float((dropped == dropped[0]).all(dim=1).double().mean())
+    same_cols = float((dropped == dropped[:, :1]).all(dim=0).double().mean())
+    assert same_rows < 0.5 and same_cols < 0.5, (
+        f"on a 500 x 40 input, {same_rows:.0%} of the rows have the same mask as the first row and {same_cols:.0%} "
+        "of the columns the same as the first column: nn.Dropout draws one independent number per element, "
+        "torch.rand_like(x) (not torch.rand(x.shape[-1]) or one number per row)")
+    agree = float((dropped[:, 1:] == dropped[:, :-1]).double().mean())
+    expected, tol = p * p + (1 - p) ** 2, 5 * math.sqrt(0.25 / dropped[:, 1:].numel())
+    assert abs(agree - expected) <= tol, (
+        f"neighbouring elements are both dropped or both kept {agree:.1%} of the time; for independent drops it "
+        f"is {expected:.0%}: draw one random number per element")
+    counts = []
+    with seeded(5):
+        for _ in range(200):
+            counts.append(float((_call(fn, torch.ones(20), p, True) == 0).sum()))
+    spread = torch.tensor(counts, dtype=torch.float64).var().item()
+    want = 20 * p * (1 - p)
+    assert 0.5 * want <= spread <= 1.6 * want, (
+        f"over 200 calls on 20 elements with p = {p}, the number of zeros varied with variance {spread:.2f}; "
+        f"if each element is dropped independently it is 20 p (1 - p) = {want:.2f}. Drop each element on its own "
+        "coin flip, not an exact count of elements")
+
+
 def _edge_cases(fn: Callable) -> None:
     x = torch.randn(3, 4)
-    out = _call(fn, x, 0.0, True)
+    with seeded(6):
+        out = _call(fn, x, 0.0, True)
     assert torch.equal(out, x), "with p = 0 nothing is dropped: the output must equal the input"
-    out = _call(fn, x, 1.0, True)
+    with seeded(7):
+        out = _call(fn, x, 1.0, True)
     assert torch.equal(out, torch.zeros_like(x)), (
         f"with p = 1 every output must be 0 (as nn.Dropout(1.0) gives); yours gives {out.flatten()[:4].tolist()}")
 
@@ -121,7 +157,8 @@ def _edge_cases(fn: Callable) -> None:
 def _rejects_bad_p(fn: Callable) -> None:
     for bad in (-0.1, 1.5):
         try:
-            _call(fn, torch.ones(3), bad, True)
+            with seeded(8):
+                _call(fn, torch.ones(3), bad, True)
         except ValueError:
             continue
         raise AssertionError(f"p = {bad} was accepted; torch raises ValueError('dropout probability has to be "
@@ -132,10 +169,12 @@ def check_inverted_dropout(inverted_dropout: Callable) -> Feedback:
     """Check a learner's ``inverted_dropout(x, p, training)`` against ``nn.Dropout``.
 
     Compares its evaluation-mode behaviour, its output values, the share of zeros, the mean and the
-    per-input mean and variance with torch's over many draws, its edge cases (p = 0 and p = 1) and its error
-    for an invalid ``p``. Torch's own dropout functions are switched off during the check.
+    per-input mean and variance with torch's over many draws, that every call draws a fresh mask with one
+    independent draw per element, its edge cases (p = 0 and p = 1) and its error for an invalid ``p``. Torch's
+    own dropout functions are refused during the check, by any name; one call may take at most 2 s.
     """
     require_callable("inverted_dropout", inverted_dropout)
+    inverted_dropout = timed(inverted_dropout, 2.0, "on a tensor of up to 200,000 elements", SLOW)
     checks = [
         Check("writing the mask yourself", lambda: _own_mask(inverted_dropout),
               "do not call F.dropout or nn.Dropout: draw torch.rand_like(x), compare it with p to get a 0/1 mask."),
@@ -149,6 +188,12 @@ def check_inverted_dropout(inverted_dropout: Callable) -> Feedback:
               "scale the survivors by 1 / (1 - p) so that the expected output equals the input."),
         Check("per-input statistics against nn.Dropout", lambda: _statistics_match_torch(inverted_dropout),
               "draw a fresh, independent mask entry for every element (torch.rand_like(x)), not one for the whole tensor."),
+        Check("a fresh mask on every call", lambda: _fresh_mask_every_call(inverted_dropout),
+              "draw the mask with torch.rand_like(x) inside the function, from torch's global generator; never "
+              "reseed or store a mask between calls."),
+        Check("one independent draw per element", lambda: _independent_elements(inverted_dropout),
+              "draw the mask with torch.rand_like(x): one independent random number per element, so every element is "
+              "dropped with probability p on its own."),
         Check("p = 0 and p = 1", lambda: _edge_cases(inverted_dropout),
               "handle p = 1 before dividing by 1 - p: return torch.zeros_like(x) (0 × inf would give NaN)."),
         Check("invalid p", lambda: _rejects_bad_p(inverted_dropout),
@@ -156,7 +201,8 @@ def check_inverted_dropout(inverted_dropout: Callable) -> Feedback:
     ]
     return run_checks("inverted_dropout", checks,
                       "your inverted dropout matches nn.Dropout: identity in eval, a share p of zeros and "
-                      "survivors × 1/(1 - p) in training, mean equal to the input, p = 0/1 and invalid p handled.")
+                      "survivors × 1/(1 - p) in training, mean equal to the input, a fresh independent mask every "
+                      "call, p = 0/1 and invalid p handled.", slow_hint=SLOW)
 
 
 __all__ = ["check_inverted_dropout"]

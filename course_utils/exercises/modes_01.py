@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch.nn as nn
 
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, python_functions_refused, require_callable, run_checks, timed
 
 
 class _Block(nn.Module):
@@ -40,7 +40,24 @@ def _all_flags(model: nn.Module) -> dict[str, bool]:
     return flags
 
 
-def _compare(set_mode: Callable, start: bool, mode: bool) -> None:
+_NO_TRAIN = ("your set_mode called {name}(): the exercise is to do its work yourself. Set module.training = mode "
+             "and recurse over module.children(), without train() or eval() on any module (not through "
+             "nn.Module.train, a saved reference or a lambda either)")
+
+
+def _call(set_mode: Callable, *args: object) -> object:
+    """Call the learner's function, failing if it reaches nn.Module.train or eval by any route."""
+    with python_functions_refused([nn.Module.train, nn.Module.eval], _NO_TRAIN):
+        return set_mode(*args)
+
+
+def _own_work(set_mode: Callable) -> None:
+    for label, model in example_models().items():
+        for mode in (False, True):
+            _call(set_mode, model, mode)
+
+
+def _compare(set_mode: Callable, start: bool, mode: bool | None) -> None:
     for label, model in example_models().items():
         reference = copy.deepcopy(model)
         model.train(start)
@@ -48,46 +65,69 @@ def _compare(set_mode: Callable, start: bool, mode: bool) -> None:
         if isinstance(model, _Block):  # the unregistered module starts like the rest; it must stay that way
             model.hidden[0].training = start
             reference.hidden[0].training = start
-        set_mode(model, mode)
-        reference.train(mode)
+        if mode is None:  # the default, as model.train() with no argument
+            _call(set_mode, model)
+            reference.train()
+        else:
+            _call(set_mode, model, mode)
+            reference.train(mode)
         got, want = _all_flags(model), _all_flags(reference)
         wrong = [name or "(model itself)" for name in want if got[name] != want[name]]
-        assert not wrong, (f"on {label}, set_mode(model, {mode}) left these flags different from torch's "
-                           f"model.train({mode}): {', '.join(wrong)}")
+        call = "set_mode(model)" if mode is None else f"set_mode(model, {mode})"
+        torch_call = "model.train()" if mode is None else f"model.train({mode})"
+        assert not wrong, (f"on {label}, {call} left these flags different from torch's "
+                           f"{torch_call}: {', '.join(wrong)}")
 
 
 def _returns_module(set_mode: Callable) -> None:
     model = nn.Sequential(nn.Dropout())
-    result = set_mode(model, False)
+    result = _call(set_mode, model, False)
     assert result is model, f"set_mode(model, False) returned {result!r}, not the model itself"
 
 
 def _rejects_non_bool(set_mode: Callable) -> None:
-    for bad in (0, "False", None):
+    import numpy as np
+    import torch
+
+    for bad in (0, 1, "False", None, 1.0, np.bool_(True), torch.tensor(False)):
+        model = nn.Sequential(nn.Linear(2, 2), nn.Dropout()).train()
         try:
-            set_mode(nn.Dropout(), bad)
+            _call(set_mode, model, bad)
         except ValueError:
+            changed = [name or "(model itself)" for name, m in model.named_modules() if not m.training]
+            assert not changed, (f"set_mode(model, {bad!r}) raised ValueError but first switched {', '.join(changed)}; "
+                                 "check mode before changing anything, as torch does")
             continue
-        raise AssertionError(f"set_mode(module, {bad!r}) was accepted; torch raises ValueError for it")
+        raise AssertionError(f"set_mode(module, {bad!r}) was accepted; torch raises ValueError for it "
+                             f"(mode must be exactly True or False)")
 
 
 def check_set_mode(set_mode: Callable) -> Feedback:
     """Check a learner's ``set_mode(module, mode=True)`` against ``torch.nn.Module.train`` on several models.
 
-    It must set ``training`` on the module and every registered submodule (and nothing else), return the
-    module (so calls chain), and reject a mode that is not a bool with ``ValueError`` as torch does.
+    It must set ``training`` on the module and every registered submodule (and nothing else) without calling
+    ``train()``/``eval()`` by any route, default to ``mode=True``, return the module (so calls chain), and reject
+    a mode that is not a bool with ``ValueError`` before changing anything, as torch does.
     """
     require_callable("set_mode", set_mode)
+    set_mode = timed(set_mode, 2.0, "on a model of a dozen modules",
+                     "it only needs one visit per module: set the flag, then recurse over module.children().")
     checks = [
+        Check("doing it yourself", lambda: _own_work(set_mode),
+              "do not call train() or eval(): set module.training = mode, then call set_mode(child, mode) for "
+              "each child in module.children()."),
         Check("switching to eval", lambda: _compare(set_mode, True, False),
               "set module.training, then call set_mode on each child from module.children() (recursion reaches "
               "grandchildren); do not look into plain Python lists."),
         Check("switching back to train", lambda: _compare(set_mode, False, True),
               "set module.training = mode itself (not always True or False), then recurse over module.children()."),
+        Check("the default mode", lambda: _compare(set_mode, False, None),
+              "give mode a default, as torch does: def set_mode(module, mode=True)."),
         Check("chaining", lambda: _returns_module(set_mode),
               "end with `return module`, so that `model = set_mode(Net(), False)` works like `Net().eval()`."),
         Check("rejecting a non-bool mode", lambda: _rejects_non_bool(set_mode),
-              "start with `if not isinstance(mode, bool): raise ValueError(...)`; 0, 'False' and None are not bools."),
+              "start with `if not isinstance(mode, bool): raise ValueError(...)`, before changing anything; 0, 1, "
+              "'False', None, numpy and torch booleans are not bools."),
     ]
     return run_checks("set_mode", checks,
                       "your set_mode matches torch's train() on every example model: flags, recursion through "

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..models import SmallCNN
 from ..modes import ModeWarning, ModeWatcher
-from .core import Check, Feedback, require_class, run_checks
+from .core import Check, Feedback, missing_method, require_class, run_checks
 
 
 def _build(cls: type) -> nn.Module:
@@ -23,6 +23,12 @@ def _build(cls: type) -> nn.Module:
     assert isinstance(model, SmallCNN), (f"FineTuneCNN() built a {type(model).__name__}; "
                                          "define it as class FineTuneCNN(SmallCNN)")
     return model
+
+
+def _defines_train(cls: object) -> None:
+    missing = missing_method(cls, "train", SmallCNN)
+    assert missing is None, (f"{missing}. Without your own train(), model.train() is SmallCNN's and switches the "
+                             "backbone back to training mode")
 
 
 def _frozen(cls: type) -> None:
@@ -72,6 +78,8 @@ def check_fine_tuner(cls: object) -> Feedback:
     """Check a learner's ``FineTuneCNN`` class; returns feedback, raises TypeError only for a non-callable or a built module."""
     require_class("FineTuneCNN", cls)
     checks = [
+        Check("defining train()", lambda: _defines_train(cls),
+              "override it: def train(self, mode=True): super().train(mode); self.backbone.eval(); return self"),
         Check("freezing", lambda: _frozen(cls),
               "in __init__, after super().__init__(), call self.backbone.requires_grad_(False)."),
         Check("chaining", lambda: _returns_self(cls),

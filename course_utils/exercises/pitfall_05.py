@@ -6,19 +6,41 @@ Called at the top of each training epoch, it stops a loop whose ``model.train()`
 """
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from typing import Callable
 
 import torch
 import torch.nn as nn
 
 from ..models import mlp
-from ..modes import get_modes
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, changes, model_state, require_callable, run_checks, timed
+
+
+class _Noise(nn.Module):
+    """A mode-aware layer of the learner's kind: not a built-in Dropout or BatchNorm."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 0.1 * torch.randn_like(x) if self.training else x
 
 
 def _model() -> nn.Module:
     torch.manual_seed(0)
     return mlp(4, (8, 8), 3, dropout=0.5, batchnorm=True)
+
+
+def _named_model() -> nn.Module:
+    """Submodules with word names two levels deep, containers, built-in and custom mode-aware layers."""
+    torch.manual_seed(0)
+    encoder = nn.Sequential(OrderedDict(fc=nn.Linear(4, 8), norm=nn.BatchNorm1d(8), act=nn.ReLU(),
+                                        drop=nn.Dropout(0.5)))
+    head = nn.Sequential(OrderedDict(noise=_Noise(), out=nn.Linear(8, 3)))
+    return nn.Sequential(OrderedDict(encoder=encoder, head=head))
+
+
+def _names(message: str, name: str) -> bool:
+    """Whether ``message`` names the submodule ``name`` as a whole word (``encoder`` is not in ``encoder.norm``)."""
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", message) is not None
 
 
 def _raises(guard: Callable, model: nn.Module) -> str | None:
@@ -35,9 +57,9 @@ def _raises(guard: Callable, model: nn.Module) -> str | None:
 
 
 def _silent_in_train(guard: Callable) -> None:
-    model = _model().train()
-    message = _raises(guard, model)
-    assert message is None, f"your guard raised on a model whose every submodule is in training mode: {message}"
+    for model in (_model().train(), _named_model().train()):
+        message = _raises(guard, model)
+        assert message is None, f"your guard raised on a model whose every submodule is in training mode: {message}"
 
 
 def _raises_in_eval(guard: Callable) -> None:
@@ -45,22 +67,46 @@ def _raises_in_eval(guard: Callable) -> None:
     assert _raises(guard, model) is not None, "your guard returned quietly for a model in eval mode (model.eval())"
 
 
-def _finds_one_submodule(guard: Callable) -> None:
-    model = _model().train()
-    model[5].eval()  # the second BatchNorm1d only: model.training is still True
+def _finds_any_submodule(guard: Callable) -> None:
+    """Each submodule in turn is the only one in eval mode: the guard must raise and name it, whichever it is."""
+    messages: dict[str, str] = {}
+    for name, _ in _named_model().named_modules():
+        model = _named_model().train()
+        dict(model.named_modules())[name].training = False  # this one flag only, not its children
+        label = name or "the model itself"
+        message = _raises(guard, model)
+        assert message is not None, (f"only {label} ({type(dict(model.named_modules())[name]).__name__}) is in "
+                                     "eval mode; your guard returned quietly. Check every module, not some kinds")
+        if name:
+            assert _names(message, name), (f"only submodule '{name}' is in eval mode; your message should name it "
+                                           f"(as model.named_modules() does), but it says {message!r}")
+            messages[name] = message
+    same = [n for n in messages if list(messages.values()).count(messages[n]) > 1]
+    assert not same, (f"your message is the same whether '{same[0]}' or '{same[1]}' is in eval mode: "
+                      f"{messages[same[0]]!r}. Name the submodules that are in eval mode, not all of them")
+
+
+def _names_every_one(guard: Callable) -> None:
+    model = _named_model().train()
+    model.encoder.norm.eval()
+    model.head.noise.eval()
     message = _raises(guard, model)
-    assert message is not None, ("only submodule '5' (BatchNorm1d) is in eval mode and model.training is True; "
-                                 "your guard returned quietly")
-    assert "5" in message, f"your message should name the submodule in eval mode ('5'); it says {message!r}"
+    assert message is not None, "encoder.norm and head.noise are in eval mode; your guard returned quietly"
+    missing = [n for n in ("encoder.norm", "head.noise") if not _names(message, n)]
+    assert not missing, (f"encoder.norm and head.noise are in eval mode; your message does not name {missing}: "
+                         f"{message!r}")
 
 
 def _changes_nothing(guard: Callable) -> None:
-    for setup in (lambda m: m.train(), lambda m: m.eval(), lambda m: (m.train(), m[2].eval())):
-        model = _model()
+    setups = (lambda m: m.train(), lambda m: m.eval(), lambda m: (m.train(), m.encoder.norm.eval()))
+    for setup in setups:
+        model = _named_model()
         setup(model)
-        before = get_modes(model)
+        before = model_state(model)
         _raises(guard, model)
-        assert get_modes(model) == before, "your guard changed the modes of the model; it should only read them"
+        changed = changes(before, model)
+        assert not changed, (f"your guard changed the model ({', '.join(changed[:3])}); it should only read the "
+                             "flags: no train()/eval(), no forward pass")
 
 
 def _stops_misplaced_loop(guard: Callable) -> None:
@@ -81,19 +127,24 @@ def _stops_misplaced_loop(guard: Callable) -> None:
 
 
 def check_require_train_mode(require_train_mode: Callable) -> Feedback:
-    """Check a learner's ``require_train_mode(model)`` guard on models in train, eval and mixed modes, and in a
-    training loop with the misplaced ``train()``."""
+    """Check a learner's ``require_train_mode(model)`` guard on models in train, eval and mixed modes (each
+    submodule in turn alone in eval mode, containers and custom layers included), that its message names the
+    submodules in eval mode, that it changes nothing, and in a training loop with the misplaced ``train()``."""
     require_callable("require_train_mode", require_train_mode)
-    g = require_train_mode
+    g = timed(require_train_mode, 2.0, "on a model of 9 modules",
+              "one pass over model.named_modules() is all it needs.")
     checks = [
         Check("a model in training mode", lambda: _silent_in_train(g),
               "return (or do nothing) when every module's .training is True; raise only when one is False."),
         Check("a model in eval mode", lambda: _raises_in_eval(g),
               "raise RuntimeError(...) when a module's .training is False."),
-        Check("one submodule in eval mode", lambda: _finds_one_submodule(g),
-              "model.training is one module's flag: loop over model.named_modules() and put the names whose "
-              ".training is False in the message."),
-        Check("leaving the modes alone", lambda: _changes_nothing(g),
+        Check("one submodule in eval mode", lambda: _finds_any_submodule(g),
+              "model.training is one module's flag: loop over model.named_modules() (every module, whatever its "
+              "kind) and put the names whose .training is False in the message."),
+        Check("several submodules in eval mode", lambda: _names_every_one(g),
+              "collect every name whose .training is False, e.g. [name for name, m in model.named_modules() if "
+              "not m.training], and put them all in the message."),
+        Check("leaving the model alone", lambda: _changes_nothing(g),
               "only read the flags: do not call train() or eval() inside the guard."),
         Check("the misplaced loop", lambda: _stops_misplaced_loop(g),
               "call the guard on the whole model at the top of each epoch; it must raise once model.eval() ran."),

@@ -5,33 +5,46 @@ from typing import Callable
 
 import torch.nn as nn
 
-from .core import Check, Feedback, require_callable, run_checks
+from .core import Check, Feedback, changes, model_state, require_callable, run_checks, timed
 
 
 def _cases() -> list[tuple[str, nn.Module]]:
     mixed = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(), nn.ReLU()))
     mixed[1].eval()
+    top_only = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Dropout())
+    top_only.training = False  # only the container's own flag: its children are still in training mode
+    deep = nn.Sequential(nn.Sequential(nn.Sequential(nn.Dropout(), nn.Linear(2, 2)), nn.ReLU()), nn.Linear(2, 2))
+    deep[0][0][0].eval()
     return [
         ("a fresh nn.Linear", nn.Linear(2, 2)),
         ("nn.Sequential(Linear, Dropout) after .eval()", nn.Sequential(nn.Linear(2, 2), nn.Dropout()).eval()),
         ("a Sequential whose inner block was put in eval mode", mixed),
+        ("a Sequential in eval mode whose children are in training mode", top_only),
+        ("a three-level Sequential with one Dropout deep inside in eval mode", deep),
     ]
 
 
 def _compare(count_training: Callable) -> None:
     for label, model in _cases():
         want = sum(m.training for m in model.modules())
+        before = model_state(model)
         got = count_training(model)
+        changed = changes(before, model)
+        assert not changed, (f"on {label} your function changed the model ({', '.join(changed[:3])}); "
+                             "it should only read the flags, never call train() or eval()")
         assert isinstance(got, int) and not isinstance(got, bool), (
             f"on {label} it returned {got!r}; return an int, the number of modules")
         assert got == want, f"on {label} it returned {got}, but {want} of its modules are in training mode"
 
 
 def check_count_training(count_training: Callable) -> Feedback:
-    """Check ``count_training(model)``: the number of modules in ``model.modules()`` (itself included) in training mode."""
+    """Check ``count_training(model)``: the number of modules in ``model.modules()`` (itself included) in training
+    mode, found by reading the flags only (the model must come back unchanged)."""
     require_callable("count_training", count_training)
+    fn = timed(count_training, 2.0, "on a model of 7 modules",
+               "it only needs one pass over model.modules().")
     return run_checks("count_training", [
-        Check("counting", lambda: _compare(count_training),
+        Check("counting", lambda: _compare(fn),
               "loop over model.modules() (it includes the model itself) and count those whose .training is True; "
-              "sum(m.training for m in model.modules()) does it in one line."),
-    ], "you counted the modules in training mode, the model itself included.")
+              "sum(m.training for m in model.modules()) does it in one line, and changes nothing."),
+    ], "you counted the modules in training mode, the model itself included, and left the model as it was.")

@@ -155,3 +155,25 @@ def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -
     if title:
         fig.suptitle(title)
     return fig
+
+
+def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = None, xlabel: str = "") -> None:
+    """One dot per seed along the x-axis (spread vertically so none hide each other), a line at 0, and the
+    mean ± SD as a bar; ``highlight`` (an index into ``values``) is drawn as a larger ringed dot."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("values must hold at least one number (one per seed)")
+    n = len(values)
+    ys = [((i * 0.618) % 1.0) - 0.5 for i in range(n)]   # a fixed, even spread: the same picture every time
+    ax.axvline(0, color="0.45", lw=1)
+    ax.scatter(values, ys, s=36, color=color, alpha=0.85, edgecolors="white", linewidths=0.5, zorder=3)
+    if highlight is not None and 0 <= highlight < n:
+        ax.scatter([values[highlight]], [ys[highlight]], s=140, facecolors="none", edgecolors="black",
+                   linewidths=1.5, zorder=4)
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    ax.errorbar([mean], [-0.8], xerr=[sd], fmt="D", color="black", capsize=5, zorder=4)
+    ax.set(xlabel=xlabel, yticks=[], ylim=(-1.05, 0.7))
+    low, high = min(values + [0.0]), max(values + [0.0])
+    pad = 0.08 * (high - low or 1.0)
+    ax.set_xlim(low - pad, high + pad)

@@ -25,6 +25,23 @@ PLACEMENTS = ("inside", "outside", "never_eval")
 """
 
 
+def enter_phase(model: nn.Module, placement: str, phase: str, epoch: int) -> None:
+    """Call ``model.train()`` / ``model.eval()`` where ``placement`` calls them, at the start of ``phase``
+    (``"train"`` or ``"validate"``) of epoch ``epoch`` (0-based). The one place that defines the placements.
+
+    - ``"inside"``: ``train()`` at the start of every training phase, ``eval()`` before every validation;
+    - ``"outside"``: ``train()`` once (before epoch 0), ``eval()`` before every validation;
+    - ``"never_eval"``: ``train()`` once, and no ``eval()`` at all.
+    """
+    check_choice("placement", placement, PLACEMENTS)
+    check_choice("phase", phase, ("train", "validate"))
+    if phase == "train":
+        if placement == "inside" or epoch == 0:
+            model.train()
+    elif placement != "never_eval":
+        model.eval()
+
+
 @dataclass
 class History:
     """What ``fit`` saw, one entry per epoch."""
@@ -153,19 +170,18 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
         from tqdm.auto import tqdm
 
         epoch_iter = tqdm(epoch_iter, desc=f"fit ({placement})", leave=True)
-    if placement in ("outside", "never_eval"):
-        model.train()
-    for _ in epoch_iter:
-        if placement == "inside":
-            model.train()
+    for epoch in epoch_iter:
+        enter_phase(model, placement, "train", epoch)
         before = _running_means(model)
         loss, acc, mode = train_epoch(model, train_loader, optimizer, loss_fn)
         after = _running_means(model)
         history.running_stats_change.append(float(sum((a - b).abs().sum() for a, b in zip(after, before))))
-        if placement != "never_eval":
-            model.eval()
+        enter_phase(model, placement, "validate", epoch)
         history.val_mode.append(_modes_of(watched))
-        val_loss, val_acc = evaluate(model, val_loader, loss_fn)
+        # Validation in training mode ("never_eval") draws dropout masks; on a forked generator, so the next
+        # epoch's training steps get the same masks as in the other placements.
+        with torch.random.fork_rng(devices=[]):
+            val_loss, val_acc = evaluate(model, val_loader, loss_fn)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
         history.train_mode.append(mode)

@@ -94,3 +94,35 @@ def test_history_gap():
     h = History("inside", train_loss=[1.0, 0.5], val_loss=[1.2, 0.9])
     assert h.gap == pytest.approx([0.2, 0.4])
     assert PLACEMENTS == ("inside", "outside", "never_eval")
+
+
+def test_placements_share_training_steps_until_the_placement_differs():
+    """Same seed, same masks: never_eval trains exactly like the correct loop (its validation in training mode
+    draws dropout masks on a forked generator); the misplaced run matches for epoch 1 only."""
+    from course_utils.experiments import compare_placements
+
+    runs = compare_placements("digits", epochs=4, seed=3)
+    inside, outside, never = (runs[p].history for p in ("inside", "outside", "never_eval"))
+    assert never.train_loss == inside.train_loss
+    assert outside.train_loss[0] == inside.train_loss[0]
+    assert outside.train_loss[1] != inside.train_loss[1], "from epoch 2 the misplaced run trains in eval mode"
+
+
+def test_enter_phase_is_where_each_placement_calls_train_and_eval():
+    from course_utils.training import enter_phase
+
+    model = torch.nn.Sequential(torch.nn.Dropout(0.5))
+    seen = {}
+    for placement in ("inside", "outside", "never_eval"):
+        model.train()
+        modes = []
+        for epoch in range(3):
+            enter_phase(model, placement, "train", epoch)
+            modes.append(model.training)
+            enter_phase(model, placement, "validate", epoch)
+            modes.append(model.training)
+        seen[placement] = modes
+    assert seen == {"inside": [True, False] * 3, "outside": [True, False, False, False, False, False],
+                    "never_eval": [True] * 6}
+    with pytest.raises(ValueError, match="'test'"):
+        enter_phase(model, "inside", "test", 0)

@@ -1,0 +1,273 @@
+"""Many seeds at once: train one copy of a course MLP per seed, all as a single batched model.
+
+One seed is an anecdote. To see whether a result is luck, the course trains the same experiment on twenty seeds;
+one after another that takes tens of seconds, so :func:`sweep` trains all the seeds' copies of the model in one
+go. The copies share nothing but the tensors they are stored in:
+
+- each seed's ``Linear`` layer is a slice of one weight tensor of shape ``(S, in, out)``, applied with one
+  batched matrix product (``torch.baddbmm``);
+- the seeds' ``BatchNorm1d(F)`` layers are **torch's own** ``nn.BatchNorm1d(S * F)``: BatchNorm's statistics are
+  per channel, so channel ``s * F + f`` holds exactly seed ``s``'s statistics of feature ``f``;
+- ReLU and **torch's own** ``nn.Dropout`` work element by element.
+
+Because the mode-dependent layers are torch's own modules, ``train()`` and ``eval()`` act on the batched model
+exactly as on one small model, and :func:`course_utils.training.enter_phase` (the placements of ``fit``) drives
+it. Each seed gets the initial weights and the batch order its own run would get; the loss is the sum of the
+seeds' losses, so each seed's gradient (and each Adam update, which is element-wise) is its own. The one
+difference from separate runs: the dropout masks come from one generator, so a seed's masks differ from the ones
+its separate run would draw (they are drawn the same way). Without dropout, a unit test shows that every seed's
+losses match a separate :func:`course_utils.training.fit` to float precision.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset
+
+from ._validate import check_choice, check_float, check_int
+from .models import mlp
+from .runtime import one_thread, seeded
+from .training import PLACEMENTS, _modes_of, _watched, enter_phase
+
+
+class SeedLinear(nn.Module):
+    """``S`` independent ``nn.Linear`` layers as one: input ``(S, B, in)`` -> output ``(S, B, out)``."""
+
+    def __init__(self, layers: Sequence[nn.Linear]) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach().t() for layer in layers]).contiguous())
+        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]).unsqueeze(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class SeedBatchNorm(nn.Module):
+    """``S`` independent ``nn.BatchNorm1d(F)`` layers as torch's own ``nn.BatchNorm1d(S * F)`` (kept as ``norm``).
+
+    Input ``(S, B, F)`` is laid out as ``(B, S * F)`` for the BatchNorm and back; the batch statistics of channel
+    ``s * F + f`` are those of seed ``s``'s own batch.
+    """
+
+    def __init__(self, layers: Sequence[nn.BatchNorm1d]) -> None:
+        super().__init__()
+        first = layers[0]
+        self.seeds, self.features = len(layers), first.num_features
+        self.norm = nn.BatchNorm1d(self.seeds * self.features, eps=first.eps, momentum=first.momentum)
+        with torch.no_grad():
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                getattr(self.norm, name).copy_(torch.cat([getattr(layer, name) for layer in layers]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s, b, f = x.shape
+        out = self.norm(x.transpose(0, 1).reshape(b, s * f))
+        return out.reshape(b, s, f).transpose(0, 1)
+
+    def seed_stats(self, seed_index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(running_mean, running_var) of one seed's layer."""
+        part = slice(seed_index * self.features, (seed_index + 1) * self.features)
+        return self.norm.running_mean[part], self.norm.running_var[part]
+
+
+def stack_models(models: Sequence[nn.Sequential]) -> nn.Sequential:
+    """One batched model from ``S`` models built by :func:`course_utils.models.mlp` with the same settings.
+
+    The result maps ``(S, B, in)`` to ``(S, B, out)``; slice ``s`` computes what ``models[s]`` computes on its
+    own batch.
+    """
+    if not models or not all(isinstance(m, nn.Sequential) for m in models):
+        raise TypeError("models must be a non-empty sequence of nn.Sequential models from course_utils.models.mlp")
+    shapes = {tuple(type(layer) for layer in m) for m in models}
+    if len(shapes) != 1:
+        raise ValueError("every model must have the same layers (build them with the same mlp(...) settings)")
+    stacked: list[nn.Module] = []
+    for parts in zip(*models):
+        first = parts[0]
+        if isinstance(first, nn.Linear):
+            stacked.append(SeedLinear(parts))
+        elif isinstance(first, nn.BatchNorm1d):
+            stacked.append(SeedBatchNorm(parts))
+        elif isinstance(first, nn.Dropout):
+            stacked.append(nn.Dropout(first.p))
+        elif isinstance(first, nn.ReLU):
+            stacked.append(nn.ReLU())
+        else:
+            raise TypeError(f"cannot batch a {type(first).__name__} layer (only Linear, BatchNorm1d, ReLU, Dropout)")
+    return nn.Sequential(*stacked)
+
+
+def unstack(model: nn.Sequential, index: int) -> nn.Sequential:
+    """Slice ``index`` of a batched model from :func:`stack_models` as a plain ``nn.Sequential`` (a copy in eval
+    mode): the inverse of :func:`stack_models` for one seed."""
+    layers: list[nn.Module] = []
+    for part in model:
+        if isinstance(part, SeedLinear):
+            weight = part.weight[index].detach()
+            layer = nn.Linear(weight.shape[0], weight.shape[1])
+            with torch.no_grad():
+                layer.weight.copy_(weight.t())
+                layer.bias.copy_(part.bias[index, 0])
+        elif isinstance(part, SeedBatchNorm):
+            layer = nn.BatchNorm1d(part.features, eps=part.norm.eps, momentum=part.norm.momentum)
+            part_slice = slice(index * part.features, (index + 1) * part.features)
+            with torch.no_grad():
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(layer, name).copy_(getattr(part.norm, name)[part_slice])
+                layer.num_batches_tracked.copy_(part.norm.num_batches_tracked)
+        elif isinstance(part, nn.Dropout):
+            layer = nn.Dropout(part.p)
+        else:
+            layer = type(part)()
+        layers.append(layer)
+    return nn.Sequential(*layers).eval()
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """One placement trained on many seeds at once: per-epoch records of shape ``(epochs, S)``.
+
+    ``train_loss`` and ``val_loss`` are recorded as ``fit`` records them (in the mode each phase ran in);
+    ``clean_val_loss`` / ``clean_val_acc`` (shape ``(S,)``) measure the final models in eval mode.
+    """
+
+    placement: str
+    seeds: tuple[int, ...]
+    train_loss: torch.Tensor
+    val_loss: torch.Tensor
+    val_acc: torch.Tensor
+    clean_val_loss: torch.Tensor
+    clean_val_acc: torch.Tensor
+    clean_train_loss: torch.Tensor
+    model: nn.Sequential
+    """The final batched model (in eval mode); :func:`unstack` takes one seed's model out of it."""
+    train_mode: list[str] = field(default_factory=list)
+
+    def seed_model(self, seed: int) -> nn.Sequential:
+        """The final model of seed ``seed`` as a plain :func:`course_utils.models.mlp` (a copy, in eval mode)."""
+        if seed not in self.seeds:
+            raise ValueError(f"seed {seed!r} was not in this sweep; it ran {self.seeds}")
+        return unstack(self.model, self.seeds.index(seed))
+
+
+def _seed_losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-seed mean cross-entropy and accuracy of ``model`` on per-seed batches ``x`` (S, B, in), ``y`` (S, B)."""
+    logits = model(x)
+    s, b, c = logits.shape
+    loss = F.cross_entropy(logits.reshape(s * b, c), y.reshape(s * b), reduction="none").reshape(s, b).mean(1)
+    acc = (logits.argmax(2) == y).float().mean(1)
+    return loss, acc
+
+
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seeds: int) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        return _seed_losses(model, x.expand(seeds, *x.shape), y.expand(seeds, *y.shape))
+
+
+def sweep(train: TensorDataset, val: TensorDataset, placement: str, seeds: Sequence[int], *,
+          hidden: Sequence[int] = (128, 128), dropout: float = 0.5, batchnorm: bool = True, epochs: int = 60,
+          lr: float = 2e-3, batch_size: int = 32, validate_every: int = 1) -> SeedRuns:
+    """Train :func:`course_utils.models.mlp` with ``train()`` placed as ``placement``, once per seed, all at once.
+
+    Seed ``s`` starts from the weights ``torch.manual_seed(s); mlp(...)`` gives and shuffles its batches with a
+    generator seeded ``s`` (as :func:`course_utils.experiments.train_run` does); the batches drop a short last one.
+    Adam with learning rate ``lr``; validation uses ``val`` whole, under ``no_grad``, after every
+    ``validate_every``-th epoch and after the last (the records hold only those epochs). ``"never_eval"``
+    validates in training mode, which changes BatchNorm's running statistics, so it validates every epoch.
+    """
+    check_choice("placement", placement, PLACEMENTS)
+    seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must name at least one seed, e.g. range(20)")
+    check_int("epochs", epochs, minimum=1, maximum=1000)
+    check_int("batch_size", batch_size, minimum=2)
+    check_float("lr", lr, minimum=0.0, min_inclusive=False)
+    validate_every = 1 if placement == "never_eval" else check_int("validate_every", validate_every, minimum=1)
+    x_train, y_train = train.tensors
+    x_val, y_val = val.tensors
+    n, in_features = x_train.shape
+    out_features = int(max(y_train.max(), y_val.max())) + 1
+    if n < batch_size:
+        raise ValueError(f"the training set has {n} samples, fewer than one batch of {batch_size}")
+    models = []
+    for s in seeds:
+        with seeded(s):
+            models.append(mlp(in_features, hidden, out_features, dropout=dropout, batchnorm=batchnorm))
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
+    with one_thread(), seeded(seeds[0]):
+        model = stack_models(models)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        watched = _watched(model)
+        steps = n // batch_size
+        records: dict[str, list[torch.Tensor]] = {"train_loss": [], "val_loss": [], "val_acc": []}
+        train_mode: list[str] = []
+        for epoch in range(epochs):
+            enter_phase(model, placement, "train", epoch)
+            train_mode.append(_modes_of(watched))
+            order = torch.stack([torch.randperm(n, generator=g) for g in generators])
+            total = torch.zeros(len(seeds))
+            for i in range(steps):
+                index = order[:, i * batch_size:(i + 1) * batch_size]
+                loss, _ = _seed_losses(model, x_train[index], y_train[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.sum().backward()
+                optimizer.step()
+                total += loss.detach()
+            enter_phase(model, placement, "validate", epoch)
+            if (epoch + 1) % validate_every == 0 or epoch == epochs - 1:
+                val_loss, val_acc = _evaluate(model, x_val, y_val, len(seeds))
+                records["train_loss"].append(total / steps)
+                records["val_loss"].append(val_loss)
+                records["val_acc"].append(val_acc)
+        model.eval()
+        clean_loss, clean_acc = _evaluate(model, x_val, y_val, len(seeds))
+        clean_train_loss, _ = _evaluate(model, x_train, y_train, len(seeds))
+    return SeedRuns(placement, seeds, *(torch.stack(records[k]) for k in ("train_loss", "val_loss", "val_acc")),
+                    clean_loss, clean_acc, clean_train_loss, model, train_mode)
+
+
+@dataclass(frozen=True)
+class SeedComparison:
+    """Per-seed differences between a placement's runs and the correct loop's, at the final epoch."""
+
+    placement: str
+    seeds: tuple[int, ...]
+    val_loss_change: list[float]
+    """Final validation loss minus the correct run's, per seed (positive: the placement is worse)."""
+    relative_val_loss_change: list[float]
+    """The same, relative to the correct run's final validation loss."""
+    val_acc_change: list[float]
+    """Final validation accuracy minus the correct run's, per seed."""
+
+    @property
+    def worse(self) -> int:
+        """On how many seeds the placement ends with the higher validation loss."""
+        return sum(d > 0 for d in self.val_loss_change)
+
+    def describe(self) -> str:
+        """Count and mean ± SD, in one line."""
+        n = len(self.seeds)
+        loss, rel, acc = self.val_loss_change, self.relative_val_loss_change, self.val_acc_change
+        return (f"higher final validation loss on {self.worse} of {n} seeds; change {_mean_sd(loss, '+.3f')} "
+                f"({_mean_sd([100 * r for r in rel], '+.0f')} %); accuracy change {_mean_sd(acc, '+.3f')}")
+
+
+def _mean_sd(values: Sequence[float], fmt: str) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{format(statistics.fmean(values), fmt)} ± {format(sd, fmt.lstrip('+'))}"
+
+
+def compare(correct: SeedRuns, other: SeedRuns) -> SeedComparison:
+    """Seed-by-seed comparison of ``other`` with ``correct`` (same seeds) at the final epoch."""
+    if correct.seeds != other.seeds:
+        raise ValueError(f"the two sweeps ran different seeds: {correct.seeds} vs {other.seeds}")
+    ref_loss, loss = correct.val_loss[-1], other.val_loss[-1]
+    return SeedComparison(other.placement, correct.seeds, (loss - ref_loss).tolist(),
+                          (loss / ref_loss - 1).tolist(), (other.val_acc[-1] - correct.val_acc[-1]).tolist())
+
+
+__all__ = ["SeedLinear", "SeedBatchNorm", "stack_models", "SeedRuns", "unstack", "sweep", "SeedComparison", "compare"]

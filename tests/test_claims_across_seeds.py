@@ -1,0 +1,115 @@
+"""Every number that notebook 05 interprets, checked on seeds 0-19 (SWEEP_SEEDS): the prose states these counts.
+
+One seed is an anecdote: each test counts the seeds on which a claim holds and asserts the count the notebook
+states. The sweep (course_utils.sweep) trains the twenty seeds at once; the headline is also checked with the
+same `compare_placements` the notebook and the explorer call, one seed at a time.
+"""
+import statistics
+
+import pytest
+import torch
+
+from course_utils import experiments as E
+
+SEEDS = E.SWEEP_SEEDS
+
+
+def count(flags) -> int:
+    return int(sum(bool(f) for f in flags))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return E.seed_sweep("digits", ("inside", "outside", "never_eval"), per_epoch=True)
+
+
+def gap(runs):
+    return runs.val_loss[-1] - runs.train_loss[-1]
+
+
+def test_headline_holds_run_by_run_as_the_notebook_computes_it():
+    """compare_placements itself, seeds 0-19: higher final validation loss on at least 19, by 25 % on average."""
+    rel = []
+    for s in SEEDS:
+        runs = E.compare_placements("digits", ("inside", "outside"), seed=s)
+        rel.append(runs["outside"].history.val_loss[-1] / runs["inside"].history.val_loss[-1] - 1)
+    assert count(r > 0 for r in rel) >= 19, rel
+    assert statistics.fmean(rel) >= 0.25, f"mean relative increase {statistics.fmean(rel):.1%}"
+
+
+def test_headline_in_the_sweep(digits):
+    c = E.compare(digits["inside"], digits["outside"])
+    assert c.worse == 20, c.describe()
+    assert statistics.fmean(c.relative_val_loss_change) >= 0.25, c.describe()
+    acc = torch.tensor(c.val_acc_change)
+    assert count(acc < 0) >= 18, "accuracy is lower on most seeds"
+    assert acc.mean() > -0.04, "by about two points"
+
+
+def test_gap_recorded_and_clean(digits):
+    inside, outside = digits["inside"], digits["outside"]
+    assert count(gap(outside) > gap(inside) + 0.05) == 20
+    clean = (outside.clean_val_loss - outside.clean_train_loss) - (inside.clean_val_loss - inside.clean_train_loss)
+    assert count(clean > 0) == 20, "measured the same way the gap is still larger"
+    assert count(clean < (gap(outside) - gap(inside))) == 20, "but by less: dropout inflated the recorded gap"
+    assert count((inside.clean_train_loss < 0.05) & (outside.clean_train_loss < 0.05)) == 20, \
+        "both fit their training images almost perfectly"
+
+
+def test_never_eval_misreports_but_trains_like_the_correct_loop(digits):
+    inside, never = digits["inside"], digits["never_eval"]
+    assert torch.equal(inside.train_loss, never.train_loss), "identical training steps"
+    assert count(never.val_loss[-1] > never.clean_val_loss) == 20, "validating in training mode misreports"
+    assert count((never.clean_val_loss - inside.clean_val_loss).abs() < 0.05) == 20, "about as good, measured properly"
+
+
+def test_running_statistics_go_stale_in_the_misplaced_run(digits):
+    x = E.datasets("digits")[0].tensors[0]
+    stale = []
+    for s in SEEDS:
+        inside = E.batchnorm_mismatch(digits["inside"].seed_model(s), x)
+        outside = E.batchnorm_mismatch(digits["outside"].seed_model(s), x)
+        stale.append(all(o > 3 * i for i, o in zip(inside, outside)))
+    assert count(stale) == 20
+
+
+def test_batchnorm_alone_carries_the_damage():
+    runs = E.seed_sweep("digits", ("inside", "outside"), dropout=0.0)
+    c = E.compare(runs["inside"], runs["outside"])
+    assert c.worse == 20 and statistics.fmean(c.relative_val_loss_change) > 0.3, c.describe()
+
+
+def test_dropout_alone_lower_at_30_higher_at_60():
+    runs = E.seed_sweep("digits", ("inside", "outside"), batchnorm=False, per_epoch=True)
+    inside, outside = runs["inside"], runs["outside"]
+    assert count(outside.val_loss[29] < inside.val_loss[29]) == 20, "epoch 30: the misplaced run is still lower"
+    assert count(outside.val_loss[-1] > inside.val_loss[-1]) >= 19, "epoch 60: higher on at least 19 of 20"
+    gap30 = (outside.val_loss[29] - outside.train_loss[29]) - (inside.val_loss[29] - inside.train_loss[29])
+    assert count(gap30 > 0) == 20, "its gap is larger early on"
+
+
+def test_no_mode_dependent_layer_no_difference():
+    runs = E.seed_sweep("digits", ("inside", "outside", "never_eval"), dropout=0.0, batchnorm=False)
+    assert torch.equal(runs["inside"].val_loss, runs["outside"].val_loss)
+    assert torch.equal(runs["inside"].val_loss[-1], runs["never_eval"].val_loss[-1])
+
+
+def test_moons_boundary_claims():
+    runs = E.seed_sweep("moons", ("inside", "outside"))
+    inside, outside = runs["inside"], runs["outside"]
+    assert count(outside.clean_val_loss > inside.clean_val_loss + 0.05) == 20
+    assert count(gap(outside) > gap(inside)) == 20
+    val_x = E.datasets("moons")[1].tensors[0]
+    sharper = []
+    with torch.no_grad():
+        for s in SEEDS:
+            conf = [float(torch.softmax(r.seed_model(s)(val_x), 1).max(1).values.mean()) for r in (inside, outside)]
+            sharper.append(conf[1] > conf[0])
+    assert count(sharper) == 20, "the misplaced run is more confident"
+
+
+@pytest.mark.parametrize("seed", [0, 7, 13])
+def test_moons_explorer_seeds_run_by_run(seed):
+    """The explorer trains moons runs one seed at a time: the boundary claims hold there too."""
+    runs = E.compare_placements("moons", ("inside", "outside"), seed=seed)
+    assert runs["outside"].clean_val_loss > runs["inside"].clean_val_loss + 0.05

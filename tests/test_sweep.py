@@ -1,0 +1,179 @@
+"""course_utils.sweep: the batched many-seeds model equals separate models, step by step."""
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import TensorDataset
+
+from course_utils import experiments as E
+from course_utils.models import mlp
+from course_utils.runtime import seeded
+from course_utils.sweep import SeedBatchNorm, compare, stack_models, sweep, unstack
+
+SEEDS = (3, 4, 5)
+
+
+def _models(dropout=0.0, batchnorm=True):
+    models = []
+    for s in SEEDS:
+        with seeded(s):
+            models.append(mlp(6, (16, 16), 3, dropout=dropout, batchnorm=batchnorm))
+    return models
+
+
+def _batches(n=8):
+    torch.manual_seed(0)
+    x = torch.randn(len(SEEDS), n, 6)
+    y = torch.randint(0, 3, (len(SEEDS), n))
+    return x, y
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_forward_equals_each_model(mode):
+    models = _models(dropout=0.3)
+    batched = stack_models(models).train(mode == "train")
+    for m in models:
+        m.train(mode == "train")
+    x, _ = _batches()
+    if mode == "train":   # dropout masks differ by design: compare with dropout switched off in both
+        for m in [batched, *models]:
+            for layer in m.modules():
+                if isinstance(layer, nn.Dropout):
+                    layer.p = 0.0
+    out = batched(x)
+    for s, m in enumerate(models):
+        torch.testing.assert_close(out[s], m(x[s]), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_one_step_equals_separate_steps(mode):
+    """Gradients, an optimizer step and BatchNorm's running statistics of every seed match its own model's.
+
+    (SGD here: Adam is element-wise too, but its first step is lr * sign(gradient), so a gradient that is
+    rounding noise (the bias of a Linear before BatchNorm) can flip; see the whole-run test for Adam.)
+    """
+    models = _models()
+    batched = stack_models(models).train(mode == "train")
+    x, y = _batches()
+    opt = torch.optim.SGD(batched.parameters(), lr=0.1)
+    logits = batched(x)
+    loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), reduction="none").reshape(len(SEEDS), -1).mean(1)
+    loss.sum().backward()
+    grads = {name: p.grad.clone() for name, p in batched.named_parameters()}
+    opt.step()
+    for s, m in enumerate(models):
+        m.train(mode == "train")
+        F.cross_entropy(m(x[s]), y[s]).backward()
+        torch.testing.assert_close(grads["0.weight"][s], m[0].weight.grad.t(), rtol=1e-5, atol=1e-7)
+        torch.optim.SGD(m.parameters(), lr=0.1).step()
+        mine = unstack(batched, s)
+        for (name, a), b in zip(m.state_dict().items(), mine.state_dict().values()):
+            if name.endswith("num_batches_tracked"):
+                continue
+            torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=f"seed {SEEDS[s]}: {name} differs")
+
+
+def test_batchnorm_channels_are_per_seed_statistics():
+    models = _models()
+    batched = stack_models(models).train()
+    x, _ = _batches()
+    batched(x)
+    norm = next(m for m in batched if isinstance(m, SeedBatchNorm))
+    for s, m in enumerate(models):
+        m.train()(x[s])
+        mean, var = norm.seed_stats(s)
+        torch.testing.assert_close(mean, m[1].running_mean)
+        torch.testing.assert_close(var, m[1].running_var)
+
+
+def test_dropout_is_torchs_own_and_follows_the_mode():
+    batched = stack_models(_models(dropout=0.5))
+    assert any(type(m) is nn.Dropout for m in batched.modules())
+    assert any(type(m) is nn.BatchNorm1d for m in batched.modules())
+    x, _ = _batches(64)
+    batched.eval()
+    assert torch.equal(batched(x), batched(x)), "eval mode: no dropout"
+    batched.train()
+    assert not torch.equal(batched(x), batched(x)), "training mode: fresh masks"
+
+
+@pytest.mark.parametrize("placement", ["inside", "outside", "never_eval"])
+def test_a_whole_sweep_matches_separate_fit_runs(placement):
+    """Without dropout, every seed of a sweep retraces its own train_run: same modes, same losses. Adam turns
+    float rounding (a batched matmul adds in another order) into small drifts, so the match is to 1 %."""
+    seeds = (1, 2)
+    train, val = E.datasets("digits")
+    runs = sweep(train, val, placement, seeds, dropout=0.0, batchnorm=True, epochs=4)
+    for k, s in enumerate(seeds):
+        ref = E.train_run("digits", placement, dropout=0.0, batchnorm=True, seed=s, epochs=4)
+        assert runs.train_mode == ref.history.train_mode
+        torch.testing.assert_close(runs.val_loss[:, k], torch.tensor(ref.history.val_loss), rtol=1e-2, atol=1e-3)
+        torch.testing.assert_close(runs.train_loss[:, k], torch.tensor(ref.history.train_loss), rtol=1e-2,
+                                   atol=1e-3)
+        torch.testing.assert_close(runs.clean_val_loss[k], torch.tensor(ref.clean_val_loss), rtol=1e-2, atol=1e-3)
+    torch.testing.assert_close(runs.train_loss[0, 0], torch.tensor(
+        E.train_run("digits", placement, dropout=0.0, batchnorm=True, seed=1, epochs=4).history.train_loss[0]),
+        rtol=1e-5, atol=1e-6, msg="the first epoch agrees to float precision")
+
+
+def test_never_eval_validation_does_not_shift_the_dropout_masks():
+    train, val = E.datasets("moons")
+    inside = sweep(train, val, "inside", (0, 1), epochs=5)
+    never = sweep(train, val, "never_eval", (0, 1), epochs=5)
+    assert torch.equal(inside.train_loss, never.train_loss), "same masks, same training steps"
+
+
+def test_validate_every_keeps_only_those_epochs():
+    train, val = E.datasets("moons")
+    runs = sweep(train, val, "outside", (0,), epochs=7, validate_every=3)
+    assert runs.val_loss.shape == (3, 1), "epochs 3, 6 and the last"
+
+
+def test_compare_counts_and_describes():
+    train, val = E.datasets("moons")
+    a, b = (sweep(train, val, p, (0, 1, 2), epochs=3) for p in ("inside", "outside"))
+    c = compare(a, b)
+    assert c.worse == sum(d > 0 for d in (b.val_loss[-1] - a.val_loss[-1]).tolist())
+    assert f"on {c.worse} of 3 seeds" in c.describe()
+    with pytest.raises(ValueError, match="different seeds"):
+        compare(a, sweep(train, val, "outside", (0, 1), epochs=3))
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"placement": "before"}, ValueError, "'before'"),
+    ({"seeds": ()}, ValueError, "at least one seed"),
+    ({"seeds": (-1,)}, ValueError, "-1"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"batch_size": 500}, ValueError, "fewer than one batch"),
+])
+def test_bad_input_is_named(kwargs, error, words):
+    train, val = E.datasets("moons")
+    args = {"placement": "inside", "seeds": (0,), "epochs": 1} | kwargs
+    with pytest.raises(error, match=words):
+        sweep(train, val, **args)
+
+
+def test_stack_models_rejects_what_it_cannot_batch():
+    with pytest.raises(TypeError, match="non-empty"):
+        stack_models([])
+    with pytest.raises(ValueError, match="same layers"):
+        stack_models([mlp(4, (8,), 2), mlp(4, (8,), 2, batchnorm=True)])
+    with pytest.raises(TypeError, match="Conv2d"):
+        stack_models([nn.Sequential(nn.Conv2d(1, 1, 1))])
+    with pytest.raises(ValueError, match="not in this sweep"):
+        train, val = E.datasets("moons")
+        sweep(train, val, "inside", (0,), epochs=1).seed_model(5)
+
+
+def test_sweep_is_many_times_faster_than_one_seed_after_another():
+    """The point of the batched model (the bench measures it properly): 5 seeds at once beat 5 separate runs."""
+    import time
+    train, val = E.datasets("digits")
+    start = time.process_time()
+    sweep(train, val, "outside", range(5), epochs=20, validate_every=20)
+    batched = time.process_time() - start
+    start = time.process_time()
+    for s in range(5):
+        E._train("digits", "outside", 0.5, True, s, 20)
+    separate = time.process_time() - start
+    assert batched < separate / 1.5, f"batched {batched:.2f} s vs separate {separate:.2f} s (CPU time)"

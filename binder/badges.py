@@ -32,6 +32,7 @@ NOTEBOOKS: dict[str, str] = {
     "05_misplaced_train.ipynb": "The misplaced train() pitfall",
     "06_partial_modes.ipynb": "Partial mode control and transfer learning",
     "07_mode_aware_layers.ipynb": "Mode-aware layers and debugging",
+    "08_shipping_a_model.ipynb": "Shipping a model: the mode is captured",
 }
 
 DOCS = {

@@ -1,0 +1,70 @@
+"""`make lab` as a learner meets it: the printed link, opened in Chromium, shows JupyterLab with notebook 00 open
+and its kernel idle, the file browser in notebooks/, and one click on the file browser's home (folder) icon
+shows the whole course: README, notebooks, solutions, docs.
+
+The server is the exact command ``make lab`` runs (``make -n lab``), serving the course folder itself, with the
+test's private settings (autosave off, so nothing is written to the course) and its own token.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lab_launch import (COURSE_ROOT_ENTRIES, ROOT, START, free_port, launch, make_lab_command,  # noqa: E402
+                        new_token, private_flags)
+
+pytestmark = pytest.mark.browser
+
+JS_STATE = """
+() => {
+  const current = document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current');
+  const names = [...document.querySelectorAll('.jp-FileBrowser .jp-DirListing-itemName')].map(
+    (el) => el.textContent.trim());
+  const bar = document.querySelector('#jp-main-statusbar');
+  return {current: current ? current.textContent.trim() : null, names, status: bar ? bar.textContent : ''};
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_link_opens_00_with_the_course_in_the_file_browser(lab_browser, tmp_path, browser_artifacts):
+    port, token = free_port(), new_token()
+    server = launch(make_lab_command(port, private_flags(tmp_path, token)), tmp_path, port, token)
+    context = lab_browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        link = server.printed_url.replace("token=...", f"token={token}")
+        page.goto(link, wait_until="domcontentloaded")
+        name = Path(START).name
+        # 00 open in the current tab; the file browser beside it in notebooks/ (JupyterLab goes to the folder
+        # of the file a /lab/tree/ link opens), one click below the course root.
+        page.wait_for_function(
+            """(name) => {
+                 const cur = document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current');
+                 const names = [...document.querySelectorAll('.jp-FileBrowser .jp-DirListing-itemName')]
+                   .map((el) => el.textContent.trim());
+                 return !!cur && cur.textContent.includes(name) && names.includes(name);
+               }""", arg=name, timeout=60_000, polling=250)
+        page.wait_for_function("() => (document.querySelector('#jp-main-statusbar') || {}).textContent"
+                               "?.includes('Python 3 (ipykernel) | Idle')", timeout=60_000, polling=250)
+        page.screenshot(path=str(browser_artifacts / "make_lab_start.png"))
+        home = page.locator(".jp-FileBrowser .jp-BreadCrumbs-home")
+        assert Path(home.get_attribute("title")).resolve() == ROOT, (
+            f"the file browser's root should be the course folder {ROOT}, not {home.get_attribute('title')}")
+        home.click()
+        page.wait_for_function(
+            """(entries) => {
+                 const names = [...document.querySelectorAll('.jp-FileBrowser .jp-DirListing-itemName')]
+                   .map((el) => el.textContent.trim());
+                 return entries.every((e) => names.includes(e));
+               }""", arg=sorted(COURSE_ROOT_ENTRIES), timeout=20_000, polling=250)
+        state = page.evaluate(JS_STATE)
+        assert name in state["current"], f"{name} should still be the current tab: {state}"
+        assert COURSE_ROOT_ENTRIES <= set(state["names"]), f"the course root should show {COURSE_ROOT_ENTRIES}: {state}"
+    finally:
+        context.close()
+        server.stop()  # SIGTERM: the server shuts 00's kernel down with it

@@ -15,8 +15,9 @@ JupyterLab ignores this HTML (it renders the widget view, which comes first); a 
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 LIVE_HINT = ("To change the setting, run this notebook live: in JupyterLab (<code>make lab</code>) or on Binder "
@@ -197,5 +198,23 @@ def mode_tree_html(tree_markup: str, variable: str) -> str:
             f"or <code>.eval()</code> on any submodule and highlight the flags that change. {LIVE_HINT}</p></div>")
 
 
-__all__ = ["LIVE_HINT", "describe_figure", "explorer_html", "mode_tree_html", "output_alt", "quiz_html",
+class FallbackVBox(widgets.VBox):
+    """A ``VBox`` whose display bundle also holds static HTML, for renderers without a kernel.
+
+    A course widget's ``.widget`` is one of these, so displaying ``quiz.widget`` (not only ``quiz``) still leaves
+    a meaningful static copy in the executed notebook. In JupyterLab it is an ordinary VBox.
+    """
+
+    def __init__(self, children: Sequence[widgets.Widget], static_html: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(children, **kwargs)
+        self._static_html = static_html
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = self._static_html()
+        return bundle
+
+
+__all__ = ["FallbackVBox", "LIVE_HINT", "describe_figure", "explorer_html", "mode_tree_html", "output_alt", "quiz_html",
            "setting_text"]

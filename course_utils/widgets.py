@@ -83,9 +83,9 @@ class Explorer:
         self.last_error: str | None = None
         self.output = widgets.Output(layout=widgets.Layout(min_height="120px"))
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-        self.widget = widgets.VBox(header + [widgets.HBox(list(self.controls.values()),
+        self.widget = static.FallbackVBox(header + [widgets.HBox(list(self.controls.values()),
                                                           layout=widgets.Layout(flex_flow="row wrap")),
-                                             self.output])
+                                             self.output], static_html=self.static_html)
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -164,13 +164,17 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        # A static renderer (no widget manager) falls back to the default view's first output, and to
-        # text/html: that figure with alt text and a caption naming the setting (course_utils.static).
+        # A static renderer (no widget manager) shows text/html (the widget's: the default figure with alt text
+        # and a caption naming the setting, see static_html), or else the default view's image.
         if self.output.outputs:
-            bundle.update({k: v for k, v in self.output.outputs[0]["data"].items() if k != "text/plain"})
-        default = self.output.outputs[0] if self.output.outputs else None
-        bundle["text/html"] = static.explorer_html(self.title, self.controls, default, self.static_variants())
+            bundle.update({k: v for k, v in self.output.outputs[0]["data"].items()
+                           if k not in ("text/plain", "text/html")})
         return bundle
+
+    def static_html(self) -> str:
+        """The static copy of the current view: figure, alt text, caption and any pre-rendered settings."""
+        default = self.output.outputs[0] if self.output.outputs else None
+        return static.explorer_html(self.title, self.controls, default, self.static_variants())
 
 
 # --- The module-tree widget of notebook 01 -------------------------------------------------------------------
@@ -232,8 +236,9 @@ class ModeTree:
         self.train_button.on_click(lambda _b: self.call(self.picker.value, "train"))
         self.eval_button.on_click(lambda _b: self.call(self.picker.value, "eval"))
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.widget = widgets.VBox([widgets.HBox([self.picker, self.train_button, self.eval_button,
-                                                  self.refresh_button]), self.log, self.tree])
+        self.widget = static.FallbackVBox([widgets.HBox([self.picker, self.train_button, self.eval_button,
+                                                         self.refresh_button]), self.log, self.tree],
+                                          static_html=lambda: static.mode_tree_html(self.tree.value, self.variable))
         self.refresh()
 
     def _expr(self, name: str) -> str:
@@ -262,9 +267,7 @@ class ModeTree:
         self.tree.value = module_tree_html(self.model, highlight)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = static.mode_tree_html(self.tree.value, self.variable)  # for static renderers
-        return bundle
+        return self.widget._repr_mimebundle_(**kwargs)  # with its static table (static.FallbackVBox)
 
 
 __all__ = ["Explorer", "ModeTree", "module_tree_html", "html_output", "error_box", "figure_to_png"]

@@ -137,3 +137,17 @@ def test_describe_figure_summarises_a_grid_of_similar_panels():
         ax.set_title(str(i))
         ax.axis("off")
     assert describe_figure(fig) == "Figure: Digits, a grid of 8 panels titled 0, 1, 2, 3, 4, 5, 6, 7; each shows an image."
+
+
+def test_the_bare_widget_carries_the_static_copy_too():
+    """Notebooks display ``Quiz(...).widget`` or ``explorer.widget`` too: the fallback must travel with it."""
+    q = Quiz([Question("2+2?", ["4", "5"], 0, ["yes", "no"])])
+    assert "course-static-quiz" in q.widget._repr_mimebundle_()["text/html"]
+    assert WIDGET_VIEW in q.widget._repr_mimebundle_()
+    e = bars_explorer()
+    assert "course-static-explorer" in e.widget._repr_mimebundle_()["text/html"]
+    tree = ModeTree(nn.Sequential(nn.Linear(1, 1)))
+    assert "course-static-modetree" in tree.widget._repr_mimebundle_()["text/html"]
+    html_drawn = Explorer({"n": widgets.IntSlider(value=2)}, lambda n: n, lambda r, n: f"<b>{r} rows</b>")
+    page = html_drawn._repr_mimebundle_()["text/html"]
+    assert "course-static-explorer" in page and "<b>2 rows</b>" in page, "an HTML drawing keeps its caption"

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Sequence
 import ipywidgets as widgets
 from torch.overrides import TorchFunctionMode
 
-from ..static import quiz_html
+from ..static import FallbackVBox, quiz_html
 
 
 @dataclass
@@ -507,7 +507,7 @@ class Quiz:
             self.feedback.append(note)
             boxes.append(widgets.VBox([widgets.HTML(f"<b>{i + 1}. {html.escape(q.prompt)}</b>"), choice, note],
                                       layout=widgets.Layout(margin="0 0 12px 0")))
-        self.widget = widgets.VBox(boxes)
+        self.widget = FallbackVBox(boxes, static_html=lambda: quiz_html(self.title, self.questions, self.orders))
 
     def _on_choice(self, index: int, option: int | None) -> None:
         if option is None:
@@ -530,7 +530,5 @@ class Quiz:
         return self.feedback[index].value
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        # A static renderer shows the questions, each answer and explanation folded in <details>.
-        bundle["text/html"] = quiz_html(self.title, self.questions, self.orders)
-        return bundle
+        # A static renderer shows the questions, each answer and explanation folded in <details> (FallbackVBox).
+        return self.widget._repr_mimebundle_(**kwargs)

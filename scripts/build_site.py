@@ -102,7 +102,8 @@ def machinery_digest() -> str:
     """SHA-256 of everything an executed notebook depends on besides itself (course_utils, data, versions...)."""
     digest = hashlib.sha256(_versions().encode())
     for path in _files_for_key():
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        label = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -72,6 +72,9 @@ def _train_noise(cls: type) -> None:
     for seed, std in enumerate((0.5, 2.0)):
         noise = _noise(cls, std, torch.full((N,), 3.0), seed)
         assert float(noise.abs().max()) > 0, "in training mode the output equals the input: no noise was added"
+        assert float(noise.max() - noise.min()) > 0, (
+            "the same noise value was added to every element: draw one independent number per element "
+            "(torch.randn_like(x), not torch.randn(()))")
         mean, spread = float(noise.mean()), float(noise.std())
         assert abs(mean) < 0.02 * std * 2, (f"with std={std} the added noise has mean {mean:.3f}; it should be 0 "
                                             "(use torch.randn_like)")

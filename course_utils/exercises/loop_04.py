@@ -48,6 +48,8 @@ class Pass:
     """Whether gradients were tracked at each forward pass during this pass."""
     backwards: int = 0
     steps: int = 0
+    seen: set[int] = field(default_factory=set)
+    """Indices of the batches the model was run on."""
     batch_losses: dict[int, tuple[float, int]] = field(default_factory=dict)
     """For each batch index: (cross-entropy of the model's last output on it, batch size)."""
 
@@ -170,6 +172,7 @@ class _Recorder:
         flags = {m.training for m in self.watched}
         self.current.modes.append("train" if flags == {True} else "eval" if flags == {False} else "mixed")
         self.current.grads.append(torch.is_grad_enabled() and not torch.is_inference_mode_enabled())
+        self.current.seen.add(self.index)
 
     def _post(self, _module: nn.Module, _args: tuple, output: Any) -> None:
         current = self.current
@@ -277,14 +280,20 @@ def check_training_loop(train_model: Callable) -> Feedback:
         assert len(training) == EPOCHS, (
             f"your loop trained (ran backward/step over train_loader) {len(training)} times; expected one pass "
             f"over train_loader per epoch, {EPOCHS} in all")
-        short = [i + 1 for i, p in enumerate(training) if p.batches < TRAIN_BATCHES]
-        assert not short, (f"in epoch {short[0]} your loop stopped before the end of train_loader "
-                           f"({TRAIN_BATCHES} batches); loop over all of it")
+        short = [(i + 1, len(p.seen)) for i, p in enumerate(training) if len(p.seen) < TRAIN_BATCHES]
+        assert not short, (f"in epoch {short[0][0]} your loop trained on {short[0][1]} of the {TRAIN_BATCHES} "
+                           "batches of train_loader; loop over all of it")
+        first_val = next((i for i, p in enumerate(r.passes) if p.loader == "val"), None)
+        first_train = next(i for i, p in enumerate(r.passes) if p.trains)
+        assert first_val is None or first_val > first_train, (
+            "your loop went over val_loader before the first epoch's training: validate after each epoch's "
+            "training, so that the loss you return for an epoch is that of the model it trained")
         for epoch, group in enumerate(r.validations_after(), start=1):
             assert group, (f"after training epoch {epoch} your loop did not go over val_loader before the next "
                            "epoch; validate after each epoch's training")
-            assert all(p.batches == VAL_BATCHES for p in group), (
-                f"in epoch {epoch} your validation stopped before the end of val_loader ({VAL_BATCHES} batches)")
+            short_val = [len(p.seen) for p in group if len(p.seen) < VAL_BATCHES]
+            assert not short_val, (f"in epoch {epoch} your validation ran the model on {short_val[0]} of the "
+                                   f"{VAL_BATCHES} batches of val_loader; loop over all of it")
 
     def train_mode() -> None:
         r = state["report"]

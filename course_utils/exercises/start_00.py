@@ -1,6 +1,7 @@
 """The warm-up exercise of notebook 00: practise the stub -> check loop the whole course uses."""
 from __future__ import annotations
 
+import numbers
 from typing import Callable
 
 import torch.nn as nn
@@ -32,7 +33,7 @@ def _compare(count_training: Callable) -> None:
         changed = changes(before, model)
         assert not changed, (f"on {label} your function changed the model ({', '.join(changed[:3])}); "
                              "it should only read the flags, never call train() or eval()")
-        assert isinstance(got, int) and not isinstance(got, bool), (
+        assert isinstance(got, numbers.Integral) and not isinstance(got, bool), (
             f"on {label} it returned {got!r}; return an int, the number of modules")
         assert got == want, f"on {label} it returned {got}, but {want} of its modules are in training mode"
 

@@ -71,6 +71,9 @@ _PASS_THROUGH = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "tr
                  "share_memory", "apply", "type"}
 _EVAL_NAME = re.compile(r"(^|_)(eval|evaluat\w*|valid\w*|val|test\w*|predict\w*|infer\w*|inference|accuracy|"
                         r"compute_acc\w*|acc|score\w*|metric\w*)($|_)", re.I)
+_NEUTRAL_NAME = re.compile(r"summary|count|param|print|log|plot|show|visual|watch|save|load|device|size|info|"
+                           r"describe|repr|str|hash|id$|type|list|tuple|dict|sum|max|min|sorted|getattr|hasattr|"
+                           r"init_weights|apply|to$|cuda|DataParallel|compile|wrap|copy|prepare|update|register|hook", re.I)
 _TRAIN_NAME = re.compile(r"(^|_)(train\w*|fit\w*)($|_)", re.I)
 # torchvision model families with BatchNorm (the others: AlexNet, VGG without _bn, SqueezeNet, ViT, Swin, ConvNeXt)
 _TV_WITH_BN = re.compile(r"^(resnet|resnext|wide_resnet|densenet|mobilenet|efficientnet|inception|googlenet|"
@@ -429,6 +432,9 @@ class _Checker:
                 for sub in ast.walk(node):
                     if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.functions.setdefault(sub.name, sub)
+        self._returned: dict[ast.AST, str | None] = {}
+        self._kinds: dict[ast.AST, str | None] = {}
+        self._loops: dict[ast.AST, tuple[list[tuple[int, int, list[int]]], list[int]]] = {}
         self.classes: dict[str, _ClassInfo] = {}
         self.method_class: dict[ast.AST, _ClassInfo] = {}
         self._collect_classes()
@@ -515,6 +521,11 @@ class _Checker:
     def _kind_of(self, value: ast.AST) -> str | None:
         """What kind of model an expression builds: ``class:Net``, ``torchvision:resnet18``, ``pretrained``,
         ``sequential``, ``loaded`` (a pickled model), or None when it is not a model we recognise."""
+        if value not in self._kinds:
+            self._kinds[value] = self._find_kind(value)
+        return self._kinds[value]
+
+    def _find_kind(self, value: ast.AST) -> str | None:
         node = self._unwrap(value)
         if not isinstance(node, ast.Call):
             return None
@@ -543,10 +554,17 @@ class _Checker:
 
     def _returned_kind(self, fn: ast.AST) -> str | None:
         """The kind of model a factory function returns (``return Net()`` or ``model = Net(); return model``)."""
+        if fn not in self._returned:
+            self._returned[fn] = None  # recursion guard
+            self._returned[fn] = self._find_returned_kind(fn)
+        return self._returned[fn]
+
+    def _find_returned_kind(self, fn: ast.AST) -> str | None:
         assigned: dict[str, str] = {}
         for node in _walk_no_defs(fn.body):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                if isinstance(node.value, ast.Call) and _dotted(self._unwrap(node.value).func) != getattr(fn, "name", None):
+                inner = self._unwrap(node.value)
+                if isinstance(inner, ast.Call) and _dotted(inner.func) != getattr(fn, "name", None):
                     kind = self._kind_of_shallow(node.value)
                     if kind:
                         assigned[node.targets[0].id] = kind
@@ -691,9 +709,10 @@ class _Checker:
             st.modes.pop(a.arg, None)
             for key in [k for k in st.modes if k.startswith(a.arg + ".")]:
                 del st.modes[key]
-            if a.arg != "self":
-                st.modes[a.arg] = frozenset({_Origin("unknown", 0, "the caller's mode")})
         frame = _Frame(fn, cls, 0, "")
+        for a in args.posonlyargs + args.args + args.kwonlyargs:
+            if a.arg != "self" and self.is_model(a.arg, st, frame):
+                st.modes[a.arg] = frozenset({_Origin("unknown", 0, "the caller's mode")})
         self.pending = []
         self.exec_block(fn.body, st, self._grad_of_def(fn, ("on", 0)), frame)
         self.flush_pending(frame)
@@ -1063,6 +1082,9 @@ class _Checker:
             for key in models:
                 self.pending.append(_Forward(key, st.lookup(key) or frozenset(), node.lineno, frame))
             self.training_step(node, st, frame)
+        elif not _NEUTRAL_NAME.search(short):  # it may set the mode (enter_phase(model, ...), freeze(model), ...)
+            for key in models:
+                st.set_mode(key, _Origin("unknown", node.lineno, f"{short}() (defined elsewhere)"))
 
     # -- the rules that need the modes ------------------------------------------------------------------------------
     def _site(self, line: int, frame: _Frame) -> int:
@@ -1118,15 +1140,22 @@ class _Checker:
         """True if a backward()/optimizer step follows ``line`` in the innermost loop holding it (or, outside
         loops, in its function): the no-grad forward is then part of a training step (targets, teachers)."""
         scope = frame.func if frame.func is not None else self.tree
-        loops = [n for n in _walk_no_defs(getattr(scope, "body", [])) if isinstance(n, (ast.For, ast.While, ast.AsyncFor))
-                 and n.lineno < line <= (n.end_lineno or 0)]
-        if loops:
-            inner: ast.AST = max(loops, key=lambda n: n.lineno)
-        elif frame.func is not None:
-            inner = frame.func
+        if scope not in self._loops:
+            found = []
+            for node in _walk_no_defs(getattr(scope, "body", [])):
+                if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+                    steps = [n.lineno for n in _walk_no_defs(node.body) if isinstance(n, ast.Call) and _is_step(n)]
+                    found.append((node.lineno, node.end_lineno or node.lineno, steps))
+            steps = [n.lineno for n in _walk_no_defs(getattr(scope, "body", []))
+                     if isinstance(n, ast.Call) and _is_step(n)] if frame.func is not None else []
+            self._loops[scope] = (found, steps)
+        loops, function_steps = self._loops[scope]
+        holding = [loop for loop in loops if loop[0] < line <= loop[1]]
+        if holding:
+            steps = max(holding, key=lambda loop: loop[0])[2]
         else:
-            return False
-        return any(isinstance(n, ast.Call) and _is_step(n) and n.lineno > line for n in _walk_no_defs(inner.body))
+            steps = function_steps
+        return any(step > line for step in steps)
 
     def training_step(self, node: ast.Call, st: _State, frame: _Frame) -> None:
         """A backward()/step(): every forward since the last one was a training step; check their modes."""

@@ -16,9 +16,7 @@ cache that the explorer then reads, and a run is never trained twice in one kern
 """
 from __future__ import annotations
 
-import base64
 import functools
-import html
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -31,7 +29,7 @@ from torch.utils.data import TensorDataset
 from ._validate import check_choice, check_float, check_int, check_module
 from .data import digits_tensors, toy_2d_tensors
 from .models import mlp
-from .plots import PLACEMENT_LABELS, color_for, draw_histories, figure_to_png, new_figure
+from .plots import PLACEMENT_LABELS, color_for, draw_histories, new_figure
 from .runtime import one_thread
 from .plots import seed_strip
 from .sweep import SeedComparison, SeedRuns, compare, sweep
@@ -405,58 +403,75 @@ def boundary_figure(runs: Mapping[str, Run], resolution: int = 120) -> Figure:
 
 # --- the explorer ------------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PitfallView:
+    """What the explorer shows for one setting: the runs of the chosen seed (``{"inside": Run, placement: Run}``)
+    and, for a placement other than ``"inside"``, the same comparison on the 20 seeds of :data:`SWEEP_SEEDS`."""
+
+    runs: dict[str, Run]
+    seeds: SeedComparison | None
+
+
 def explorer_compute(placement: str = "outside", dropout: float = 0.5, batchnorm: bool = True,
-                     seed: int = SHIPPED_SEED, epochs: int = 60) -> dict[str, Run]:
-    """The explorer's pure function: the chosen placement's run on the 2-D moons and the correct run with the
-    same settings (``{"inside": Run, placement: Run}``; one entry when the placement is ``"inside"``)."""
+                     seed: int = SHIPPED_SEED, epochs: int = 60) -> PitfallView:
+    """The explorer's pure function, on the 2-D moons: the chosen placement's run and the correct run with the same
+    settings and seed, and the per-seed comparison of the two placements on seeds 0-19 (cached across seeds)."""
     runs = {"inside": train_run("moons", "inside", dropout, batchnorm, seed, epochs)}
     runs[placement] = train_run("moons", placement, dropout, batchnorm, seed, epochs)
-    return runs
+    seeds = None if placement == "inside" else seed_comparison("moons", placement, dropout, batchnorm,
+                                                                epochs=epochs)
+    return PitfallView(runs, seeds)
 
 
-def explorer_draw(runs: Mapping[str, Run], placement: str = "outside", resolution: int = 60,
+def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHIPPED_SEED, resolution: int = 60,
                   **_values: Any) -> Figure:
-    """The explorer's drawing: loss curves of the runs, their gaps, and the chosen run's decision boundary."""
+    """The explorer's drawing: the runs' loss curves and the chosen run's decision boundary (top); the change
+    the placement causes on each of 20 seeds, validation loss and accuracy, the chosen seed ringed (bottom)."""
+    if not isinstance(view, PitfallView):
+        raise TypeError(f"view must be a PitfallView from explorer_compute(), got {type(view).__name__}")
+    runs = view.runs
     _check_runs(runs)
-    fig, axes = new_figure(1, 3, width=13, height=3.9)
-    draw_histories({name: run.history for name, run in runs.items()}, axes[0], axes[1])
-    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss (dashed: training, solid: validation)")
-    axes[0].legend(fontsize=7)
-    axes[1].axhline(0, color="0.6", lw=0.8)
-    axes[1].set(xlabel="epoch", ylabel="validation − training loss", title="Generalization gap")
-    axes[1].legend(fontsize=7)
+    fig, axes = new_figure(2, 2, width=9.5, height=6.6)
+    axes[0, 0].get_gridspec().set_height_ratios([3, 2])
+    draw_histories({name: run.history for name, run in runs.items()}, axes[0, 0])
+    axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy loss", title=f"Seed {seed}: loss per epoch")
+    axes[0, 0].legend(fontsize=8, title="dashed: training, solid: validation", title_fontsize=8)
     chosen = runs[placement] if placement in runs else next(iter(runs.values()))
     train, _ = datasets("moons")
-    _boundary_axes(axes[2], chosen, train, resolution)
-    axes[2].set_title(f"Decision boundary: {PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}", fontsize=9)
+    _boundary_axes(axes[0, 1], chosen, train, resolution)
+    axes[0, 1].set_title(f"Decision boundary: {PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}")
     ref = runs["inside"]
-    if chosen.placement == "inside":
-        finding = f"Correct loop: final gap {ref.final_gap:.2f}, validation loss {ref.history.val_loss[-1]:.3f}"
-    else:
-        finding = (f"{PLACEMENT_LABELS[chosen.placement]}: gap {chosen.final_gap:.2f} vs {ref.final_gap:.2f}, "
-                   f"validation loss {chosen.history.val_loss[-1]:.3f} vs {ref.history.val_loss[-1]:.3f} (correct)")
-    fig.suptitle(finding)
+    if view.seeds is None:
+        for ax in axes[1]:
+            ax.set_axis_off()
+        axes[1, 0].text(0.0, 0.5, "Choose another placement to compare it with the correct loop on 20 seeds.",
+                        fontsize=11, va="center")
+        fig.suptitle(f"Correct loop, seed {seed}: validation loss {ref.clean_val_loss:.3f}, "
+                     f"accuracy {ref.clean_val_acc:.1%}")
+        return fig
+    c = view.seeds
+    index = c.seeds.index(seed) if seed in c.seeds else None
+    color = color_for(placement)
+    seed_strip(axes[1, 0], [100 * r for r in c.relative_val_loss_change], color, index,
+               "final validation loss: change vs correct (%)")
+    seed_strip(axes[1, 1], [100 * a for a in c.val_acc_change], color, index, "final validation accuracy: change (points)")
+    axes[1, 0].set_title(f"20 seeds: higher on {c.worse} of {len(c.seeds)}")
+    axes[1, 1].set_title(f"20 seeds: lower on {sum(a < 0 for a in c.val_acc_change)} of {len(c.seeds)}")
+    change = chosen.history.val_loss[-1] / ref.history.val_loss[-1] - 1
+    fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed}: final validation loss {change:+.0%} "
+                 f"vs the correct loop; on 20 seeds {c.worse}/{len(c.seeds)} higher")
     return fig
-
-
-def figure_html(fig: Figure, dpi: int = 80) -> str:
-    """``fig`` as an HTML ``<img>`` with an embedded PNG (so an explorer can cache the finished drawing)."""
-    png = base64.b64encode(figure_to_png(fig, dpi=dpi)).decode("ascii")
-    title = html.escape(fig._suptitle.get_text() if fig._suptitle is not None else "figure")  # noqa: SLF001
-    return (f'<figure class="course-figure" style="margin:0"><img src="data:image/png;base64,{png}" alt="{title}" '
-            f'style="max-width:100%"/><figcaption style="display:none">{title}</figcaption></figure>')
 
 
 def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm: bool = True,
                      seed: int = SHIPPED_SEED, epochs: int = 60) -> Explorer:
     """An :class:`~course_utils.widgets.Explorer`: placement, dropout p, BatchNorm on/off, seed and epochs ->
-    loss curves, gap and decision boundary on the 2-D moons (compared with the correct loop).
-
-    Both the runs and the finished drawings are cached, so going back to a setting already seen redraws at once.
+    loss curves and decision boundary on the 2-D moons (compared with the correct loop), and the same comparison
+    on 20 seeds. Runs, sweeps and finished drawings are cached, so a setting already seen redraws at once.
     """
     check_choice("placement", placement, PLACEMENTS)
     check_float("dropout", dropout, minimum=0.0, maximum=0.8)
-    check_int("seed", seed, minimum=0, maximum=99)
+    check_int("seed", seed, minimum=0, maximum=19)
     check_int("epochs", epochs, minimum=10, maximum=100)
     controls = {
         "placement": widgets.ToggleButtons(options=[(PLACEMENT_LABELS[p], p) for p in PLACEMENTS],
@@ -465,20 +480,16 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
         "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
                                        readout_format=".1f", continuous_update=False),
         "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm"),
-        "seed": widgets.BoundedIntText(value=seed, min=0, max=99, description="seed",
+        "seed": widgets.BoundedIntText(value=seed, min=0, max=19, description="seed",
                                        layout=widgets.Layout(width="140px")),
         "epochs": widgets.IntSlider(value=epochs, min=10, max=100, step=10, description="epochs",
                                     continuous_update=False),
     }
-    def draw(runs: Mapping[str, Run], **values: Any) -> str:
-        return figure_html(explorer_draw(runs, **values))
-
-    # Explorer caches both the runs and the finished drawing of every setting it has shown.
-    return Explorer(controls, explorer_compute, draw, cache_size=64,
+    return Explorer(controls, explorer_compute, explorer_draw, cache_size=64,
                     title="Where does train() go? Change a setting: the runs train (or come from the cache) "
-                          "and the plots redraw.")
+                          "and the plots redraw; the bottom row repeats the comparison on 20 seeds.")
 
 
 __all__ = ["SETUPS", "SHIPPED_SEED", "SWEEP_SEEDS", "seed_sweep", "seed_comparison", "seed_figure", "Run", "TensorBatches", "one_thread", "datasets", "train_run", "compare_placements", "clear_cache",
            "batchnorm_mismatch", "summary_table", "comparison_figure", "boundary_figure", "explorer_compute",
-           "explorer_draw", "figure_html", "pitfall_explorer"]
+           "explorer_draw", "PitfallView", "pitfall_explorer"]

@@ -102,7 +102,6 @@ def test_figures_and_table():
     assert isinstance(fig, Figure) and "train() once before the loop" in fig._suptitle.get_text()
     fig = E.boundary_figure(runs, resolution=20)
     assert isinstance(fig, Figure) and len(fig.axes) == 6
-    assert E.figure_html(fig).startswith('<figure class="course-figure"')
 
 
 def test_figures_reject_bad_input():
@@ -120,31 +119,51 @@ def test_figures_reject_bad_input():
 # --- the explorer, headless ------------------------------------------------------------------------------------
 
 def test_explorer_compute_and_draw():
-    runs = E.explorer_compute("never_eval", 0.3, False, 4, 10)
-    assert set(runs) == {"inside", "never_eval"} and runs["never_eval"].dropout == 0.3
-    assert not runs["inside"].batchnorm and runs["inside"].history.epochs == 10
-    assert set(E.explorer_compute("inside", 0.3, False, 4, 10)) == {"inside"}
-    fig = E.explorer_draw(runs, placement="never_eval", resolution=20)
+    view = E.explorer_compute("never_eval", 0.3, False, 4, 10)
+    assert set(view.runs) == {"inside", "never_eval"} and view.runs["never_eval"].dropout == 0.3
+    assert not view.runs["inside"].batchnorm and view.runs["inside"].history.epochs == 10
+    assert view.seeds.placement == "never_eval" and view.seeds.seeds == E.SWEEP_SEEDS
+    only = E.explorer_compute("inside", 0.3, False, 4, 10)
+    assert set(only.runs) == {"inside"} and only.seeds is None
+    fig = E.explorer_draw(view, placement="never_eval", seed=4, resolution=20)
     assert isinstance(fig, Figure) and "never eval()" in fig._suptitle.get_text()
+    assert "seed 4" in fig._suptitle.get_text() and "on 20 seeds" in fig._suptitle.get_text()
+    fig = E.explorer_draw(only, placement="inside", seed=4, resolution=20)
+    assert "Correct loop" in fig._suptitle.get_text()
+    with pytest.raises(TypeError, match="PitfallView"):
+        E.explorer_draw(view.runs)
+
+
+def test_seed_figure_rings_the_shown_seed():
+    c = E.seed_comparison("moons", epochs=10)
+    fig = E.seed_figure(c, highlight=3)
+    assert f"on {c.worse} of 20 seeds" in fig.axes[0].get_title() and "seed 3" in fig._suptitle.get_text()
+    assert "ringed" not in E.seed_figure(c, highlight=99)._suptitle.get_text()
+    with pytest.raises(TypeError, match="SeedComparison"):
+        E.seed_figure({"inside": 1})
+    with pytest.raises(ValueError, match="'inside'"):
+        E.seed_comparison("moons", placement="inside")
 
 
 def test_explorer_redraws_and_caches():
     explorer = E.pitfall_explorer(epochs=10)
     assert explorer.redraws == 1 and explorer.last_error is None
-    first = explorer.output.outputs[0]["data"]["text/html"]
-    assert "data:image/png;base64" in first
+    first = explorer.output.outputs[0]["data"]["image/png"]
     explorer.controls["dropout"].value = 0.2
-    assert explorer.redraws == 2 and explorer.last_result["outside"].dropout == 0.2
-    assert explorer.output.outputs[0]["data"]["text/html"] != first
+    assert explorer.redraws == 2 and explorer.last_result.runs["outside"].dropout == 0.2
+    assert explorer.output.outputs[0]["data"]["image/png"] != first
     explorer.controls["dropout"].value = 0.5
     start = time.perf_counter()
     hits = explorer.cache_hits
     explorer.controls["dropout"].value = 0.2
     assert explorer.cache_hits == hits + 1 and time.perf_counter() - start < 0.1, "a cached setting redraws at once"
+    start = time.perf_counter()
+    explorer.controls["seed"].value = 5
+    assert explorer.last_error is None and explorer.last_result.seeds is not None
     explorer.controls["placement"].value = "inside"
-    assert set(explorer.last_result) == {"inside"}
+    assert set(explorer.last_result.runs) == {"inside"}
     explorer.controls["batchnorm"].value = False
-    assert not explorer.last_result["inside"].batchnorm
+    assert not explorer.last_result.runs["inside"].batchnorm
 
 
 def test_explorer_rejects_bad_defaults():
@@ -154,3 +173,5 @@ def test_explorer_rejects_bad_defaults():
         E.pitfall_explorer(dropout=0.9)
     with pytest.raises(ValueError, match="5"):
         E.pitfall_explorer(epochs=5)
+    with pytest.raises(ValueError, match="20"):
+        E.pitfall_explorer(seed=20)

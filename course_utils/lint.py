@@ -352,6 +352,8 @@ class _Origin:
 
 
 _Modes = dict[str, frozenset]
+_NEW = "a new model starts in training mode"
+_TRAINED_NEW = "a new model starts in training mode and was trained"
 
 
 @dataclass
@@ -873,7 +875,7 @@ class _Checker:
             elif kind == "loaded":
                 st.modes[name] = frozenset({_Origin("unknown", line, "torch.load() (restores the saved mode)")})
             else:
-                st.modes[name] = frozenset({_Origin("train", line, "a new model starts in training mode")})
+                st.modes[name] = frozenset({_Origin("train", line, _NEW)})
             return
         source = _dotted(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
         if source is None and isinstance(inner, ast.Call):
@@ -1079,7 +1081,9 @@ class _Checker:
                     st.set_mode(key, _Origin("eval", node.lineno, f"{short}() (defined elsewhere; presumably "
                                                                   f"calls {key}.eval())"))
         elif _TRAIN_NAME.search(short) and grad[0] == "on":
-            for key in models:
+            for key in models:  # a training helper from elsewhere presumably calls model.train() itself
+                st.set_mode(key, _Origin("train", node.lineno, f"{short}() (defined elsewhere; presumably calls "
+                                                               f"{key}.train())"))
                 self.pending.append(_Forward(key, st.lookup(key) or frozenset(), node.lineno, frame))
             self.training_step(node, st, frame)
         elif not _NEUTRAL_NAME.search(short):  # it may set the mode (enter_phase(model, ...), freeze(model), ...)
@@ -1111,6 +1115,8 @@ class _Checker:
             return  # targets computed without gradients inside a training step (DQN target network, EMA)
         modes = {o.mode for o in origins}
         train = [o for o in origins if o.mode == "train"]
+        if train and all(o.how == _NEW for o in train):
+            return  # a new, untrained model (a shape check): its mode cannot spoil anything learned yet
         unknown_param = (modes == {"unknown"} and frame.callsite == 0 and frame.func is not None
                          and key.split(".")[0] != "self" and any(o.line == 0 for o in origins)
                          and not (frame.cls and self._is_module_class(frame.cls.node.name) and key.startswith("self")))
@@ -1186,6 +1192,10 @@ class _Checker:
                          f"the training step runs in eval mode (no dropout, BatchNorm frozen). Call "
                          f"{fwd.key}.train() before training.{latent}", severity)
         trained = {f.key.split(".")[0] for f in pending} | {f.key for f in pending}
+        for key in trained:  # remember that a new model has now been trained
+            if key in st.modes:
+                st.modes[key] = frozenset(_Origin(o.mode, o.line, _TRAINED_NEW, o.loop) if o.how == _NEW else o
+                                          for o in st.modes[key])
         for key, line in list(st.frozen.items()):
             if key not in trained and key.split(".")[0] not in trained:
                 continue

@@ -149,7 +149,9 @@ def test_helper_is_judged_at_its_call_sites():
     """)
     assert _codes(helper) == [(4, "eval-missing")]  # nobody calls it here: the caller's mode is unknown
     assert _codes(helper + "model = torch.nn.Dropout(0.5)\nmodel.eval()\naccuracy(model, 1)\n") == []
-    assert _codes(helper + "model = torch.nn.Dropout(0.5)\naccuracy(model, 1)\n") == [(7, "eval-missing")]
+    assert _codes(helper + "model = torch.nn.Dropout(0.5)\nmodel.train()\naccuracy(model, 1)\n") == [
+        (8, "eval-missing")]
+    assert _codes(helper + "model = torch.nn.Dropout(0.5)\naccuracy(model, 1)\n") == []  # new, untrained
 
 
 def test_methods_with_the_same_name_are_kept_per_class():

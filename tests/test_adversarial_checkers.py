@@ -257,10 +257,10 @@ def element_loop(x, p, training):
     (lambda x, p, training: nn.Dropout(p)(x) if training else x, "called torch's dropout"),
     (lambda x, p, training: torch.ops.aten.dropout(x, p, training), "called torch's dropout"),
     (lambda x, p, training: torch.native_dropout(x, p, training)[0], "called torch's native_dropout"),
-    (dropout_shell(reseeding_mask), "same elements"),
+    (dropout_shell(reseeding_mask), "calls manual_seed()"),
     (dropout_shell(generator_mask), "same elements"),
     (dropout_shell(cached_mask), "same elements"),
-    (dropout_shell(numpy_reseeding_mask), "same elements"),
+    (dropout_shell(numpy_reseeding_mask), "calls np.random.seed()"),
     (dropout_shell(lambda x, p: torch.rand(()) >= p), "zero"),
     (dropout_shell(lambda x, p: torch.rand(x.shape[-1]) >= p), "same mask as the first row"),
     (dropout_shell(exact_count_mask), "number of zeros varied with variance 0.00"),
@@ -618,7 +618,7 @@ def laplace_noise(layer, x):
     (noise_layer(lambda s, x: x + s.std * math.sqrt(12) * (torch.rand_like(x) - 0.5)), "not a normal distribution"),
     (noise_layer(lambda s, x: x + s.std * torch.sign(torch.randn_like(x))), "not a normal distribution"),
     (noise_layer(laplace_noise), "not a normal distribution"),
-    (noise_layer(reseeded_noise), "exactly the same noise"),
+    (noise_layer(reseeded_noise), "calls manual_seed()"),
     (noise_layer(lambda s, x: x + s.std * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))),
      "exactly the same noise"),
     (noise_layer(lambda s, x: x + s.std * torch.randn(x.shape[-1])), "same noise as the first row"),
@@ -790,3 +790,71 @@ def test_new_checker_modules_keep_their_public_signatures():
 
     for name, checker in named.items():
         assert len(inspect.signature(checker).parameters) == 1, f"{name} takes the learner's answer only"
+
+
+# --- families added after a second adversarial pass ------------------------------------------------------------
+
+_COUNTER = [0]
+
+
+def seed_counter_mask(x, p):
+    _COUNTER[0] += 1
+    torch.manual_seed(_COUNTER[0])
+    return torch.rand_like(x) >= p
+
+
+def test_dropout_rejects_reseeding_even_with_a_new_seed_each_call():
+    rejected(check_inverted_dropout(dropout_shell(seed_counter_mask)), "calls manual_seed()")
+
+
+def test_gaussian_noise_rejects_reseeding_even_with_a_new_seed_each_call():
+    def noise(layer, x):
+        _COUNTER[0] += 1
+        np.random.seed(_COUNTER[0])
+        return x + layer.std * torch.from_numpy(np.random.randn(*x.shape)).to(x.dtype)
+
+    rejected(check_gaussian_noise(noise_layer(noise)), "calls np.random.seed()")
+
+
+def test_loop_rejects_a_missing_zero_grad():
+    def no_zero_grad(model, train_loader, val_loader, optimizer, epochs):
+        out = []
+        for _ in range(epochs):
+            model.train()
+            for x, y in train_loader:
+                F.cross_entropy(model(x), y).backward()
+                optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                out.append(sum(F.cross_entropy(model(x), y).item() for x, y in val_loader) / len(val_loader))
+        return out
+
+    feedback = check_training_loop(no_zero_grad)
+    rejected(feedback, "still held earlier batches' gradients")
+    assert "zero_grad" in feedback.hint
+
+
+def test_loop_accepts_zero_grad_after_the_step():
+    def zero_after(model, train_loader, val_loader, optimizer, epochs):
+        out = []
+        for _ in range(epochs):
+            model.train()
+            for x, y in train_loader:
+                F.cross_entropy(model(x), y).backward()
+                optimizer.step()
+                model.zero_grad()
+            model.eval()
+            with torch.no_grad():
+                out.append(float(np.mean([F.cross_entropy(model(x), y).item() for x, y in val_loader])))
+        return out
+
+    accepted(check_training_loop(zero_after))
+
+
+def test_guard_accepts_names_written_as_attribute_paths():
+    def paths(model):
+        bad = ["model." + n if n else "model" for n, m in model.named_modules() if not m.training]
+        if bad:
+            raise RuntimeError(f"in eval mode: {', '.join(bad)}")
+
+    accepted(check_require_train_mode(paths))

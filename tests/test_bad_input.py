@@ -9,8 +9,8 @@ written next to them, so the suite stays green and the list of gaps stays visibl
 When a fix lands, its row XPASSes: move it to ``CASES``.
 
 Every ``check_*`` function in ``course_utils.exercises`` is found automatically and fed a non-function, the
-untouched stub, a wrong answer and a crashing answer: it must raise TypeError only for the non-function and
-return Feedback otherwise.
+untouched stub, a wrong answer, a crashing answer and answers that call exit() or raise KeyboardInterrupt: it
+must raise TypeError only for the non-function and return Feedback otherwise.
 
 Hypothesis is not used: the interesting inputs are a handful of kinds (wrong type, bool for int, NaN, inf,
 negative, zero, out of range, empty), which an explicit table covers readably and in well under a second.
@@ -309,6 +309,23 @@ def test_checker_returns_feedback_for_wrong_and_crashing_answers(check):
         assert not feedback.passed and feedback.status == "wrong", str(feedback)
         assert feedback.hint, f"{check.__name__} gave no hint for {answer.__name__}"
     assert "ZeroDivisionError" in check(_crashes).message, "the learner sees what their code raised"
+
+
+def _exits(*args, **kwargs):
+    raise SystemExit(2)
+
+
+def _interrupted(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("check", CHECKERS)
+def test_checker_lets_nothing_escape(check):
+    """exit(), sys.exit() and an interrupt raised inside the learner's code come back as feedback, not a traceback."""
+    for answer, text in ((_exits, "SystemExit(2)"), (_interrupted, "KeyboardInterrupt")):
+        feedback = check(answer)
+        assert isinstance(feedback, C.Feedback) and not feedback.passed, str(feedback)
+        assert text in feedback.message, feedback.message
 
 
 def test_error_box_shows_any_message_as_text():

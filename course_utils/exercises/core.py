@@ -267,19 +267,23 @@ def torch_functions_refused(refuse: Callable[[str], bool], message: str) -> Iter
 
 @contextlib.contextmanager
 def python_functions_refused(functions: Sequence[Callable], message: str) -> Iterator[list[str]]:
-    """Record calls of the given Python functions inside the block, however they are reached.
+    """Record calls of the given functions inside the block, however they are reached.
 
-    Calls are matched by code object (``sys.setprofile``), so ``m.train()``, ``nn.Module.train(m)``, a saved
-    ``t = nn.Module.train`` or ``m.apply(lambda c: c.train())`` are all seen. After the block, an
-    ``AssertionError(message)`` is raised if any was called (``{name}`` in the message names the first).
+    Python functions are matched by code object (``sys.setprofile``), so ``m.train()``, ``nn.Module.train(m)``, a
+    saved ``t = nn.Module.train`` or ``m.apply(lambda c: c.train())`` are all seen; built-in functions (e.g.
+    ``np.random.seed``) by identity. After the block, an ``AssertionError(message)`` is raised if any was called
+    (``{name}`` in the message names the first).
     """
-    codes = {f.__code__: f.__name__ for f in functions}
+    codes = {f.__code__: f.__name__ for f in functions if hasattr(f, "__code__")}
+    builtins = {id(f): getattr(f, "__name__", repr(f)) for f in functions if not hasattr(f, "__code__")}
     called: list[str] = []
     previous = sys.getprofile()
 
-    def profile(frame: Any, event: str, _arg: Any) -> None:
+    def profile(frame: Any, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code in codes:
             called.append(codes[frame.f_code])
+        elif event == "c_call" and id(arg) in builtins:
+            called.append(builtins[id(arg)])
 
     sys.setprofile(profile)
     try:
@@ -288,6 +292,35 @@ def python_functions_refused(functions: Sequence[Callable], message: str) -> Ite
         sys.setprofile(previous)
     if called:
         raise AssertionError(message.format(name=called[0]))
+
+
+@contextlib.contextmanager
+def reseeding_refused(what: str) -> Iterator[None]:
+    """Refuse ``torch.manual_seed``, ``torch.seed`` and ``np.random.seed`` inside the block: a function that
+    reseeds draws the same numbers on every call that starts from the same seed, and changes the random numbers
+    of the whole notebook. ``what`` names the learner's code in the message ("your function")."""
+    import numpy as np
+    import torch
+
+    message = (f"{what} calls {{name}}(): reseeding inside gives the same random numbers on every call that starts "
+               "from the same seed, and resets the random numbers of the whole notebook. Draw from torch's "
+               "generator as it is (torch.rand_like / torch.randn_like) and leave seeding to the caller")
+    original = np.random.seed
+    numpy_calls: list[str] = []
+
+    def numpy_seed(*args: Any, **kwargs: Any) -> None:  # np.random.seed is compiled: replace it while checking
+        numpy_calls.append("np.random.seed")
+        original(*args, **kwargs)
+
+    np.random.seed = numpy_seed
+    try:
+        with python_functions_refused([torch.manual_seed, torch.seed, torch.random.manual_seed,
+                                       torch.random.seed], message):
+            yield
+    finally:
+        np.random.seed = original
+    if numpy_calls:
+        raise AssertionError(message.format(name=numpy_calls[0]))
 
 
 def model_state(model: Any) -> dict[str, Any]:

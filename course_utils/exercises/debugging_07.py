@@ -7,12 +7,13 @@ every call), in eval mode it returns ``x`` itself.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn as nn
 
 from ..runtime import seeded
-from .core import Check, Feedback, missing_method, require_class, run_checks, timed
+from .core import Check, Feedback, missing_method, require_class, reseeding_refused, run_checks, timed
 
 N = 100_000
 SLOW = ("vectorize it: x + self.std * torch.randn_like(x) adds noise to every element at once; a Python loop over "
@@ -30,9 +31,12 @@ def _build(cls: type, std: float) -> nn.Module:
     return layer
 
 
-def _forward(layer: nn.Module) -> nn.Module:
-    """The layer as a function whose every call is timed."""
-    return timed(layer, 2.0, f"on a tensor of {N:,} elements", SLOW)
+def _forward(layer: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The layer as a function whose every call is timed and may not reseed torch's generator."""
+    def call(x: torch.Tensor) -> torch.Tensor:
+        with reseeding_refused("your layer"):
+            return layer(x)
+    return timed(call, 2.0, f"on a tensor of {N:,} elements", SLOW)
 
 
 def _defines_forward(cls: object) -> None:

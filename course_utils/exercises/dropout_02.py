@@ -14,7 +14,8 @@ import torch.nn as nn
 
 from ..dropout import mean_tolerance, zero_fraction_tolerance
 from ..runtime import seeded
-from .core import Check, Feedback, require_callable, run_checks, timed, torch_functions_refused
+from .core import (Check, Feedback, require_callable, reseeding_refused, run_checks, timed,
+                   torch_functions_refused)
 
 N = 200_000
 """Elements per statistical check: enough for tight tolerances, fast enough for a notebook."""
@@ -31,7 +32,7 @@ _NOT_TORCH = ("your function called torch's {name}; build the mask yourself (e.g
 def _call(fn: Callable, x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """One call of the learner's function, with torch's own dropout refused and the input protected."""
     original = x.clone()
-    with torch_functions_refused(lambda name: "dropout" in name, _NOT_TORCH):
+    with torch_functions_refused(lambda name: "dropout" in name, _NOT_TORCH), reseeding_refused("your function"):
         out = fn(x, p, training)
     assert isinstance(out, torch.Tensor), f"inverted_dropout returned {type(out).__name__}, not a tensor"
     assert out.shape == x.shape, f"output shape {tuple(out.shape)} differs from the input shape {tuple(x.shape)}"

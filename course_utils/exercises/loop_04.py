@@ -48,6 +48,8 @@ class Pass:
     """Whether gradients were tracked at each forward pass during this pass."""
     backwards: int = 0
     steps: int = 0
+    stale_steps: int = 0
+    """Steps taken with gradients of earlier batches still in ``.grad`` (no ``zero_grad()`` before ``backward()``)."""
     seen: set[int] = field(default_factory=set)
     """Indices of the batches the model was run on."""
     batch_losses: dict[int, tuple[float, int]] = field(default_factory=dict)
@@ -153,7 +155,9 @@ class _Recorder:
         self.outside = 0
         self.handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post),
                         optimizer.register_step_pre_hook(self._step)]
-        self.handles += [p.register_hook(self._backward) for p in model.parameters() if p.requires_grad]
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.incoming: list[torch.Tensor | None] = [None] * len(self.params)
+        self.handles += [p.register_hook(lambda grad, i=i: self._backward(i, grad)) for i, p in enumerate(self.params)]
 
     def start(self, name: str) -> Pass:
         self.current = Pass(name)
@@ -184,13 +188,19 @@ class _Recorder:
                 loss = float(F.cross_entropy(output.detach().float(), labels))
             current.batch_losses[self.index] = (loss, int(labels.shape[0]))
 
-    def _backward(self, grad: torch.Tensor) -> None:
-        if self.current is not None:
+    def _backward(self, index: int, grad: torch.Tensor) -> None:
+        if index == 0 and self.current is not None:
             self.current.backwards += 1
+        self.incoming[index] = grad.detach().clone()
 
     def _step(self, *_args: Any) -> None:
         if self.current is not None:
             self.current.steps += 1
+            # after zero_grad() + backward(), .grad holds exactly this backward's gradient
+            stale = any(p.grad is not None and g is not None and not torch.allclose(p.grad, g)
+                        for p, g in zip(self.params, self.incoming))
+            self.current.stale_steps += stale
+        self.incoming = [None] * len(self.params)
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -320,6 +330,9 @@ def check_training_loop(train_model: Callable) -> Feedback:
     def learned() -> None:
         r = state["report"]
         assert all(r.train_grad), f"gradients were off during training steps ({_fmt(r.train_grad)})"
+        stale = sum(p.stale_steps for p in r.passes)
+        assert not stale, (f"{stale} optimizer steps used gradients that still held earlier batches' gradients: "
+                           "loss.backward() adds to .grad, so clear it first")
         assert r.weights_changed and all(p.steps for p in r.passes if p.trains), (
             "the weights did not change in every epoch: the optimizer never stepped" if not r.weights_changed else
             "in some epoch the optimizer never stepped")

@@ -39,8 +39,9 @@ def _named_model() -> nn.Module:
 
 
 def _names(message: str, name: str) -> bool:
-    """Whether ``message`` names the submodule ``name`` as a whole word (``encoder`` is not in ``encoder.norm``)."""
-    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", message) is not None
+    """Whether ``message`` names the submodule ``name`` as a whole word: ``encoder`` is not named by
+    ``encoder.norm``, ``encoder.norm`` is by ``model.encoder.norm``."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?![\w.])", message) is not None
 
 
 def _raises(guard: Callable, model: nn.Module) -> str | None:

@@ -53,7 +53,7 @@ class Explorer:
             pages, so a page without a kernel still invites comparison; keep it to a few cheap ones.
 
     The explorer draws its default view at once, so a static rendering of the notebook still shows a plot.
-    A ``ValueError`` or ``TypeError`` from ``compute`` is shown as a message in the output, not a traceback.
+    An exception from ``compute`` is shown as a message in the output (replacing the plot), not a traceback.
     """
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable[..., Any],
@@ -109,15 +109,28 @@ class Explorer:
         return value
 
     def redraw(self) -> None:
-        """Compute (or fetch) the result for the current values and replace the output with its drawing."""
+        """Compute (or fetch) the result for the current values and replace the output with its drawing.
+
+        A ``ValueError``/``TypeError`` (a setting the explorer cannot draw) and any other exception from
+        ``compute`` replace the output with a message naming it, so the plot of an earlier setting never stays
+        on screen looking current. An exception from ``draw`` other than those two is a bug in the explorer:
+        it is shown the same way and then raised.
+        """
         values = self.values
         key = tuple(sorted(values.items()))
+        stage = "compute"
         try:
             result = self.result(**values)
+            stage = "draw"
             drawing = None if key in self._drawn else self.draw(result, **values)
         except (ValueError, TypeError) as error:
-            self.last_error = str(error)
-            self.output.outputs = (html_output(error_box(f"Cannot draw this setting: {error}")),)
+            self._show_error(f"Cannot draw this setting: {error}")
+            return
+        except Exception as error:  # noqa: BLE001 - shown to the learner; a draw bug is raised after that
+            self._show_error(f"This setting failed ({type(error).__name__}: {error}). The plot is cleared "
+                             "so that it cannot be mistaken for this setting; try another value.")
+            if stage == "draw":
+                raise
             return
         if drawing is None:  # the rendered PNG is cached too: a cached setting redraws in well under 0.1 s
             self._drawn.move_to_end(key)
@@ -131,6 +144,10 @@ class Explorer:
         self.last_result = result
         self.redraws += 1
         self.output.outputs = (output,)
+
+    def _show_error(self, message: str) -> None:
+        self.last_error = message
+        self.output.outputs = (html_output(error_box(message)),)
 
     @staticmethod
     def _as_output(drawing: Figure | str) -> dict:
@@ -225,21 +242,34 @@ class ModeTree:
         check_module("model", model)
         self.model = model
         self.variable = variable
-        names = [name for name, _ in model.named_modules()]
-        self.picker = widgets.Dropdown(options=[(self._expr(n), n) for n in names], value="",
+        self.picker = widgets.Dropdown(options=self._options(), value="",
                                        description="call on", layout=widgets.Layout(width="320px"))
         self.train_button = widgets.Button(description=".train()", button_style="success")
         self.eval_button = widgets.Button(description=".eval()", button_style="info")
         self.refresh_button = widgets.Button(description="refresh", tooltip="re-read every flag from the model")
         self.log = widgets.HTML()
         self.tree = widgets.HTML()
-        self.train_button.on_click(lambda _b: self.call(self.picker.value, "train"))
-        self.eval_button.on_click(lambda _b: self.call(self.picker.value, "eval"))
+        self.train_button.on_click(lambda _b: self._click("train"))
+        self.eval_button.on_click(lambda _b: self._click("eval"))
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.widget = static.FallbackVBox([widgets.HBox([self.picker, self.train_button, self.eval_button,
                                                          self.refresh_button]), self.log, self.tree],
                                           static_html=lambda: static.mode_tree_html(self.tree.value, self.variable))
         self.refresh()
+
+    def _options(self) -> list[tuple[str, str]]:
+        return [(self._expr(name), name) for name, _ in self.model.named_modules()]
+
+    def _click(self, method: str) -> None:
+        """A button press: call the method on the picked submodule, or say why it cannot (never fail silently)."""
+        name = self.picker.value
+        try:
+            self.call(name, method)
+        except KeyError:
+            self.refresh()
+            self.log.value = (f'<span class="course-error" style="color:#a00">{html.escape(self._expr(name))} is no '
+                              "longer in the model (it changed since the list was made); the list is updated: "
+                              "pick again.</span>")
 
     def _expr(self, name: str) -> str:
         if name == "":
@@ -263,7 +293,13 @@ class ModeTree:
         return changed
 
     def refresh(self, highlight: set[str] | None = None) -> None:
-        """Redraw the tree from the model's current flags."""
+        """Redraw the tree from the model's current flags, and the picker from its current submodules (a module
+        added or removed since the last redraw appears or disappears; the picked one stays picked if it exists)."""
+        options = self._options()
+        if options != list(self.picker.options):
+            picked = self.picker.value
+            self.picker.options = options
+            self.picker.value = picked if picked in {n for _, n in options} else ""
         self.tree.value = module_tree_html(self.model, highlight)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:

@@ -254,6 +254,51 @@ def test_explorer_shows_a_bad_setting_as_a_message_not_a_traceback():
     assert explorer.last_error is None and explorer.last_result == 0.5
 
 
+@pytest.mark.parametrize("error", [RuntimeError("shapes do not match"), ZeroDivisionError("division by zero"),
+                                   KeyError("missing"), IndexError("out of range")])
+def test_explorer_shows_any_compute_failure_and_clears_the_old_plot(error):
+    def compute(p):
+        if p > 0.9:
+            raise error
+        return p
+
+    explorer = _explorer(compute=compute)
+    assert "<b>0.5</b>" in explorer.output.outputs[0]["data"]["text/html"]
+    explorer.controls["p"].value = 0.95  # a callback: raising here would leave the old plot and hide the error
+    shown = explorer.output.outputs[0]["data"]["text/html"]
+    assert "<b>0.5</b>" not in shown and "course-error" in shown and type(error).__name__ in shown
+    assert explorer.last_error and type(error).__name__ in explorer.last_error
+    explorer.controls["p"].value = 0.5
+    assert explorer.last_error is None and "<b>0.5</b>" in explorer.output.outputs[0]["data"]["text/html"]
+
+
+def test_explorer_shows_then_raises_a_draw_bug():
+    def draw(result, p):
+        if p > 0.9:
+            raise RuntimeError("bad axis")
+        return f"<b>{result}</b>"
+
+    explorer = _explorer(draw=draw)
+    with pytest.raises(RuntimeError, match="bad axis"):
+        explorer.controls["p"].value = 0.95
+    assert "bad axis" in explorer.output.outputs[0]["data"]["text/html"], "the stale plot is replaced"
+
+
+def test_mode_tree_picker_follows_the_model():
+    tree = W.ModeTree(nn.Sequential(nn.Linear(2, 2), nn.Dropout()))
+    tree.picker.value = "1"
+    del tree.model[1]
+    tree.eval_button.click()  # the picked module is gone: say so instead of doing nothing
+    assert "no longer in the model" in tree.log.value
+    assert [name for _, name in tree.picker.options] == ["", "0"] and tree.picker.value == ""
+    tree.model.add_module("head", nn.Dropout())
+    tree.refresh_button.click()
+    assert "head" in [name for _, name in tree.picker.options]
+    tree.picker.value = "head"
+    tree.eval_button.click()
+    assert tree.model.head.training is False and "1 flag" in tree.log.value
+
+
 def test_explorer_rejects_a_draw_that_returns_the_wrong_thing():
     with pytest.raises(TypeError, match="draw must return a matplotlib Figure or an HTML string, got int"):
         _explorer(draw=lambda r, p: 42)

@@ -11,6 +11,9 @@ The static checker for source files and notebooks is :mod:`course_utils.lint` (`
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import warnings
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
@@ -40,14 +43,42 @@ class ModeRow:
     mode_dependent: bool
 
 
+_TORCHVISION_TRAINING_BRANCHES = frozenset({
+    "GeneralizedRCNN", "GeneralizedRCNNTransform", "RegionProposalNetwork", "RoIHeads", "RetinaNet", "FCOS", "SSD"})
+"""torchvision classes whose forward returns something else in training mode (losses instead of detections,
+other proposal counts, random resizing)."""
+
+
 def is_mode_dependent(module: nn.Module) -> bool:
-    """True if ``module`` itself (not its children) behaves differently in train and eval mode."""
+    """True if ``module`` itself (not its children) behaves differently in train and eval mode.
+
+    Dropout with ``p > 0``; BatchNorm and InstanceNorm that track running statistics (without them eval
+    normalizes with the batch too); RReLU with ``lower != upper``; RNN/LSTM/GRU with dropout between stacked
+    layers; ``nn.MultiheadAttention(dropout > 0)``; torchvision's ``StochasticDepth(p > 0)``, Inception3/GoogLeNet
+    with auxiliary logits (training returns a tuple), and detection models and their parts (losses in training,
+    detections in eval).
+    """
     check_module("module", module)
-    if isinstance(module, _instancenorm._InstanceNorm):
+    if isinstance(module, (_instancenorm._InstanceNorm, _bn._BatchNorm)):
         return bool(module.track_running_stats)
+    if isinstance(module, _dropout._DropoutNd):
+        return module.p > 0
     if isinstance(module, nn.RNNBase):
         return module.dropout > 0 and module.num_layers > 1
-    return isinstance(module, MODE_DEPENDENT_TYPES)
+    if isinstance(module, nn.MultiheadAttention):
+        return module.dropout > 0
+    if isinstance(module, nn.RReLU):
+        return module.lower != module.upper
+    if isinstance(module, MODE_DEPENDENT_TYPES):
+        return True
+    if not type(module).__module__.startswith("torchvision."):
+        return False
+    names = {klass.__name__ for klass in type(module).__mro__}
+    if "StochasticDepth" in names:
+        return float(getattr(module, "p", 0.0)) > 0
+    if names & {"Inception3", "GoogLeNet"}:
+        return bool(getattr(module, "aux_logits", False))
+    return bool(names & _TORCHVISION_TRAINING_BRANCHES)
 
 
 def mode_report(model: nn.Module) -> list[ModeRow]:
@@ -99,18 +130,22 @@ def get_modes(model: nn.Module) -> dict[str, bool]:
     return {name: m.training for name, m in model.named_modules()}
 
 
-def _what_training_changes(module: nn.Module) -> str:
-    """In words, what training mode changes in ``module``, naming only the layer kinds it really contains."""
-    kinds = {type(m).__name__ for m in module.modules() if is_mode_dependent(m)}
+def _what_training_changes(module: nn.Module, training: bool = True) -> str:
+    """In words, what training mode (or, with ``training=False``, eval mode) changes in ``module``, naming only
+    the mode-dependent layer kinds it really contains."""
+    dependent = [m for m in module.modules() if is_mode_dependent(m)]
+    kinds = {type(m).__name__ for m in dependent}
     effects = []
-    if any(isinstance(m, _bn._BatchNorm) for m in module.modules()):
-        effects.append("its BatchNorm layers normalize with batch statistics and update their running statistics")
-    if any(isinstance(m, _dropout._DropoutNd) for m in module.modules()):
-        effects.append("its dropout layers drop")
+    if any(isinstance(m, _bn._BatchNorm) for m in dependent):
+        effects.append("its BatchNorm layers normalize with batch statistics and update their running statistics"
+                       if training else "its BatchNorm layers normalize with their running statistics, which "
+                                        "stop updating")
+    if any(isinstance(m, _dropout._DropoutNd) for m in dependent):
+        effects.append("its dropout layers drop" if training else "its dropout layers do not drop")
     others = sorted(k for k in kinds if "BatchNorm" not in k and "Dropout" not in k)
     if others:
-        effects.append(f"its {', '.join(others)} layers behave as in training")
-    return "; ".join(effects) or "its layers run in training mode"
+        effects.append(f"its {', '.join(others)} layers behave as in {'training' if training else 'evaluation'}")
+    return "; ".join(effects) or f"its layers run in {'training' if training else 'eval'} mode"
 
 
 @contextlib.contextmanager
@@ -132,8 +167,27 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
 # ModeWatcher: catch mode bugs while a learner's own loop runs
 # --------------------------------------------------------------------------------------------------------------
 
-PROBLEM_KINDS: tuple[str, ...] = ("train_step_in_eval", "eval_in_train_mode", "frozen_module_reset")
+PROBLEM_KINDS: tuple[str, ...] = ("train_step_in_eval", "eval_in_train_mode", "frozen_module_reset",
+                                  "frozen_bn_updating")
 """The kinds of problem :class:`ModeWatcher` reports."""
+
+
+_INTERNAL_DIRS = (os.path.dirname(torch.__file__) + os.sep, os.path.dirname(os.path.abspath(__file__)) + os.sep)
+"""Frames in these folders (torch, and course_utils whose fit() runs a learner's model) are not the user's line."""
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` called in :meth:`ModeWatcher._report` that points at the first
+    frame outside this module and torch: the user's forward call or ``loss.backward()`` line."""
+    frame = sys._getframe(1)  # ModeWatcher._report
+    level = 1
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename != __file__ and not filename.startswith(_INTERNAL_DIRS) and not filename.startswith("<frozen"):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 2
 
 
 class ModeWarning(UserWarning):
@@ -202,7 +256,12 @@ class ModeWatcher:
       statistics and updated its running statistics with validation data.
     - ``"frozen_module_reset"``: a submodule that was in eval mode with all its parameters frozen while the
       model trained is later in training mode while still frozen (typically ``model.train()`` undid
-      ``backbone.eval()``).
+      ``backbone.eval()``). One report names every submodule the same call reset.
+    - ``"frozen_bn_updating"``: a frozen submodule with BatchNorm layers (a pretrained backbone) was never put
+      in eval mode and takes part in training steps in training mode: its running statistics are overwritten.
+
+    Warnings point at the line of your code that triggered them (the forward call or ``loss.backward()``), and
+    their messages name only the kinds of mode-dependent layer the model really has.
 
     It stays silent for models without any mode-dependent layer (their output cannot depend on the mode), when
     modes are right but ``no_grad`` is merely missing from evaluation (a waste of memory, not a mode bug), and
@@ -234,6 +293,8 @@ class ModeWatcher:
         self._mode_dependent: list[tuple[str, nn.Module]] = []
         self._candidates: list[tuple[str, nn.Module]] = []
         self._frozen_eval: set[str] = set()
+        self._frozen_reported: set[str] = set()
+        self._bn_candidates: list[tuple[str, nn.Module]] = []
         self._active = False
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -252,6 +313,9 @@ class ModeWatcher:
         self._candidates = [(n, m) for n, m in modules
                             if n and contains_dependent(n) and any(True for _ in m.parameters())]
         self._frozen_eval = set()
+        self._frozen_reported = set()
+        self._bn_candidates = [(n, m) for n, m in self._candidates
+                               if any(isinstance(s, _bn._BatchNorm) and is_mode_dependent(s) for s in m.modules())]
         if self._mode_dependent:
             self._handles.append(self.model.register_forward_hook(self._after_forward))
             if self.model.training:
@@ -276,9 +340,7 @@ class ModeWatcher:
         if self.strict:
             raise ModeError(str(problem))
         if self.warn:
-            import warnings
-
-            warnings.warn(str(problem), ModeWarning, stacklevel=3)
+            warnings.warn(str(problem), ModeWarning, stacklevel=_user_stacklevel())
 
     def summary(self) -> str:
         """One line per problem, or a sentence saying none was seen."""
@@ -292,23 +354,53 @@ class ModeWatcher:
 
     # -- the checks ------------------------------------------------------------------------------------------
     def _scan_frozen(self) -> None:
-        """While the model trains: remember frozen submodules in eval mode; report those switched back."""
-        reported_prefixes: list[str] = []
+        """While the model trains: remember frozen submodules in eval mode; report those switched back (one
+        report per switch, naming every submodule it reset)."""
+        reset: list[tuple[str, nn.Module]] = []
         for name, module in self._candidates:
             if module.training:
                 if name in self._frozen_eval:
                     self._frozen_eval.discard(name)
-                    if _is_frozen(module) and not any(name.startswith(p) for p in reported_prefixes):
-                        reported_prefixes.append(name + ".")
-                        self._report(
-                            "frozen_module_reset", name,
-                            f"submodule '{name}' ({type(module).__name__}) was frozen and in eval mode, and is now in "
-                            f"training mode again while still frozen: {_what_training_changes(module)}. "
-                            f"A model.train() call probably undid '{name}.eval()'. Fix: call "
-                            f"model.{name}.eval() right after every model.train(), or override train() in your "
-                            f"model so that it keeps '{name}' in eval mode (and returns self).")
+                    if _is_frozen(module) and not any(name.startswith(n + ".") for n, _ in reset):
+                        reset.append((name, module))
             elif name not in self._frozen_eval and _is_frozen(module):
                 self._frozen_eval.add(name)
+        if not reset:
+            return
+        name, module = reset[0]
+        self._frozen_reported.update(n for n, _ in reset)
+        names = ", ".join(f"'{n}'" for n, _ in reset)
+        evals = "; ".join(f"model.{n}.eval()" for n, _ in reset)
+        what = "submodule" if len(reset) == 1 else f"{len(reset)} submodules"
+        self._report(
+            "frozen_module_reset", name,
+            f"{what} {names} ({', '.join(sorted({type(m).__name__ for _, m in reset}))}) "
+            f"{'was' if len(reset) == 1 else 'were'} frozen and in eval mode, and "
+            f"{'is' if len(reset) == 1 else 'are'} now in training mode again while still frozen: "
+            f"{_what_training_changes(module)}. A model.train() call probably undid the eval(). Fix: call "
+            f"{evals} right after every model.train(), or override train() in your model so that it keeps "
+            f"{'it' if len(reset) == 1 else 'them'} in eval mode (and returns self).")
+
+    def _check_frozen_bn_training(self) -> None:
+        """A training step while a frozen submodule with BatchNorm is in training mode and never was in eval."""
+        updating: list[str] = []
+        for name, module in self._bn_candidates:
+            if any(name == r or name.startswith(r + ".") for r in self._frozen_reported | set(updating)):
+                continue
+            if module.training and name not in self._frozen_eval and _is_frozen(module):
+                updating.append(name)
+        if not updating or not any(p.requires_grad for p in self.model.parameters()):
+            return
+        self._frozen_reported.update(updating)
+        names = ", ".join(f"'{n}'" for n in updating)
+        evals = "; ".join(f"model.{n}.eval()" for n in updating)
+        self._report(
+            "frozen_bn_updating", updating[0],
+            f"frozen submodule{'s' if len(updating) > 1 else ''} {names} (requires_grad False) "
+            f"{'take' if len(updating) > 1 else 'takes'} part in training steps in training mode: its BatchNorm "
+            f"layers normalize with each batch and overwrite the running statistics they were trained with. "
+            f"Fix: call {evals} after every model.train() (or override train() to keep "
+            f"{'them' if len(updating) > 1 else 'it'} in eval mode).")
 
     def _after_forward(self, module: nn.Module, args: object, output: object) -> None:
         """One hook after each forward of the model (a single hook keeps the cost per step tiny)."""
@@ -317,6 +409,8 @@ class ModeWatcher:
                 self._scan_frozen()
             if not torch.is_grad_enabled():
                 self._check_eval_in_train_mode()
+            elif self._bn_candidates and "frozen_bn_updating" not in self.ignore:
+                self._check_frozen_bn_training()
             return
         if torch.is_grad_enabled() and ("train_step_in_eval", "") not in self._seen:
             self._watch_backward(output)
@@ -328,7 +422,7 @@ class ModeWatcher:
                 "eval_in_train_mode", "",
                 f"a forward pass ran under torch.no_grad()/inference_mode() (evaluation) while the model was "
                 f"in training mode: {len(active)} mode-dependent layer(s) such as '{active[0]}' still behave "
-                f"as in training (dropout drops, BatchNorm uses the batch and updates its running statistics). "
+                f"as in training ({_what_training_changes(self.model)}). "
                 f"Fix: call model.eval() before evaluating (or use `with evaluating(model):`), and model.train() "
                 f"again before the next training step.")
 
@@ -350,6 +444,6 @@ class ModeWatcher:
             "train_step_in_eval", "",
             f"gradients flowed back through a forward pass made while the model was in eval mode: "
             f"{len(off)} mode-dependent layer(s) such as '{off[0]}' behaved as in evaluation during a training step "
-            f"(no dropout, BatchNorm frozen on its running statistics). A model.eval() for validation was probably "
+            f"({_what_training_changes(self.model, training=False)}). A model.eval() for validation was probably "
             f"not undone. Fix: call model.train() at the top of every training epoch, or evaluate inside "
             f"`with evaluating(model):`, which restores the previous modes.")

@@ -1,4 +1,5 @@
 """ModeWatcher on real training loops: every problem kind, and the silences it promises."""
+import sys
 import warnings
 
 import pytest
@@ -7,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_utils.models import mlp, small_cnn
-from course_utils.modes import ModeError, ModeWarning, ModeWatcher, evaluating
+from course_utils.modes import ModeError, ModeWarning, ModeWatcher, evaluating, is_mode_dependent
 
 
 def _data(n=32, image=False):
@@ -228,3 +229,160 @@ def test_watcher_cannot_nest_and_reports_repr():
         with pytest.raises(RuntimeError, match="already watching"):
             watcher.__enter__()
     assert "problems: none" in repr(watcher)
+
+
+# -- for real use: the user's line, one warning per cause, the layers the model has -------------------------------
+
+def test_warning_points_at_the_users_forward_line():
+    model = mlp(dropout=0.3)
+    x, _ = _data()
+    with pytest.warns(ModeWarning) as record:
+        with ModeWatcher(model), torch.no_grad():
+            model(x); line = sys._getframe().f_lineno  # noqa: E702 - the line of the forward call
+    warning = next(r for r in record if issubclass(r.category, ModeWarning))
+    assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def test_warning_from_backward_points_at_the_backward_line():
+    model = mlp(dropout=0.3).eval()
+    x, y = _data()
+    with pytest.warns(ModeWarning) as record:
+        with ModeWatcher(model):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward(); line = sys._getframe().f_lineno  # noqa: E702
+    warning = next(r for r in record if issubclass(r.category, ModeWarning))
+    assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def test_messages_name_only_the_layers_the_model_has():
+    dropout_only = _loop(mlp(dropout=0.3), placement="never_eval")
+    assert "dropout layers drop" in dropout_only.problems[0].message
+    assert "BatchNorm" not in dropout_only.problems[0].message
+    bn_only = _loop(mlp(batchnorm=True), placement="outside", epochs=3)
+    assert _kinds(bn_only) == ["train_step_in_eval"]
+    assert "BatchNorm" in bn_only.problems[0].message and "dropout" not in bn_only.problems[0].message
+
+
+def _resnet_like():
+    def block():
+        return nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+    model = nn.Sequential()
+    model.add_module("stem", nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4)))
+    for i in range(1, 5):
+        model.add_module(f"layer{i}", block())
+    model.add_module("head", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10)))
+    for name in ("stem", "layer1", "layer2", "layer3", "layer4"):
+        getattr(model, name).requires_grad_(False)
+    return model
+
+
+def _fine_tune(model, eval_parts=(), epochs=2):
+    x, y = _data(image=True)
+    opt = torch.optim.SGD(model.head.parameters(), lr=0.01)
+    with ModeWatcher(model, warn=False) as watcher:
+        for epoch in range(epochs):
+            model.train()
+            if epoch == 0 or "always" in eval_parts:
+                for name in eval_parts:
+                    if name != "always":
+                        getattr(model, name).eval()
+            _step(model, opt, x, y)
+    return watcher
+
+
+def test_one_reset_of_five_frozen_parts_is_one_problem():
+    parts = ("stem", "layer1", "layer2", "layer3", "layer4")
+    watcher = _fine_tune(_resnet_like(), eval_parts=parts)
+    assert _kinds(watcher) == ["frozen_module_reset"]
+    message = watcher.problems[0].message
+    assert message.startswith("5 submodules 'stem', 'layer1'") and "model.layer4.eval()" in message
+    assert "dropout" not in message
+
+
+def test_frozen_backbone_never_in_eval_is_reported():
+    watcher = _fine_tune(_resnet_like())
+    assert _kinds(watcher) == ["frozen_bn_updating"]
+    assert "'stem', 'layer1', 'layer2', 'layer3', 'layer4'" in watcher.problems[0].message
+    parts = ("stem", "layer1", "layer2", "layer3", "layer4", "always")
+    assert _kinds(_fine_tune(_resnet_like(), eval_parts=parts)) == []
+
+
+def test_frozen_model_without_batchnorm_running_stats_is_silent():
+    model = _resnet_like()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.track_running_stats = False
+            m.running_mean = m.running_var = m.num_batches_tracked = None
+    assert _kinds(_fine_tune(model)) == []
+
+
+# -- is_mode_dependent over torch's and torchvision's layers -------------------------------------------------------
+
+def _torchvision_cases():
+    import torchvision
+    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_fpn
+    from torchvision.ops import StochasticDepth
+
+    detector = fasterrcnn_mobilenet_v3_large_fpn(weights=None, weights_backbone=None)
+    return [
+        ("StochasticDepth(0.2)", StochasticDepth(0.2, "row"), True),
+        ("StochasticDepth(0)", StochasticDepth(0.0, "row"), False),
+        ("Inception3(aux_logits)", torchvision.models.inception_v3(weights=None, aux_logits=True,
+                                                                     init_weights=False), True),
+        ("Inception3(no aux)", torchvision.models.inception_v3(weights=None, aux_logits=False,
+                                                                 init_weights=False), False),
+        ("GoogLeNet(aux_logits)", torchvision.models.googlenet(weights=None, aux_logits=True,
+                                                                 init_weights=False), True),
+        ("FasterRCNN", detector, True),
+        ("RegionProposalNetwork", detector.rpn, True),
+        ("RoIHeads", detector.roi_heads, True),
+        ("FrozenBatchNorm2d", torchvision.ops.FrozenBatchNorm2d(4), False),
+        ("ResNet18 itself", torchvision.models.resnet18(weights=None), False),
+    ]
+
+
+TORCH_CASES = [
+    ("Dropout(0.5)", nn.Dropout(0.5), True), ("Dropout(0)", nn.Dropout(0.0), False),
+    ("Dropout2d(0.1)", nn.Dropout2d(0.1), True), ("AlphaDropout(0)", nn.AlphaDropout(0.0), False),
+    ("FeatureAlphaDropout", nn.FeatureAlphaDropout(0.2), True),
+    ("BatchNorm1d", nn.BatchNorm1d(3), True), ("BatchNorm2d(no stats)", nn.BatchNorm2d(3, track_running_stats=False),
+                                                False),
+    ("LazyBatchNorm1d", nn.LazyBatchNorm1d(), True), ("SyncBatchNorm", nn.SyncBatchNorm(3), True),
+    ("InstanceNorm2d", nn.InstanceNorm2d(3), False),
+    ("InstanceNorm2d(stats)", nn.InstanceNorm2d(3, track_running_stats=True), True),
+    ("RReLU", nn.RReLU(), True), ("RReLU(fixed)", nn.RReLU(0.2, 0.2), False),
+    ("GRU(2 layers, dropout)", nn.GRU(2, 2, num_layers=2, dropout=0.3), True),
+    ("GRU(1 layer)", nn.GRU(2, 2, dropout=0.0), False),
+    ("MultiheadAttention(dropout)", nn.MultiheadAttention(4, 2, dropout=0.1), True),
+    ("MultiheadAttention", nn.MultiheadAttention(4, 2), False),
+    ("LayerNorm", nn.LayerNorm(3), False), ("GroupNorm", nn.GroupNorm(1, 3), False), ("ReLU", nn.ReLU(), False),
+    ("Linear", nn.Linear(2, 2), False), ("Sequential", nn.Sequential(nn.Dropout()), False),
+]
+
+
+@pytest.mark.parametrize("name, layer, expected", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+def test_is_mode_dependent_torch_layers(name, layer, expected):
+    assert is_mode_dependent(layer) is expected
+
+
+def test_is_mode_dependent_torchvision_layers():
+    wrong = [(name, expected) for name, layer, expected in _torchvision_cases() if is_mode_dependent(layer) != expected]
+    assert wrong == []
+
+
+def test_is_mode_dependent_matches_the_layers_behaviour():
+    """The table is right: outputs differ between the modes exactly for the layers marked mode-dependent."""
+    torch.manual_seed(0)
+    for name, layer, expected in TORCH_CASES:
+        if isinstance(layer, (nn.MultiheadAttention, nn.RNNBase, nn.SyncBatchNorm, nn.Sequential)):
+            continue
+        x = torch.randn(4, 3, 5) if "2d" in name or "Instance" in name else torch.randn(8, 3)
+        if "2d" in name:
+            x = x.unsqueeze(-1).repeat(1, 1, 1, 5)
+        if isinstance(layer, nn.Linear):
+            x = torch.randn(8, 2)
+        layer.train()
+        first = layer(x)
+        layer.eval()
+        differs = not torch.allclose(first, layer(x))
+        assert differs is expected, name

@@ -354,6 +354,7 @@ class _Origin:
 _Modes = dict[str, frozenset]
 _NEW = "a new model starts in training mode"
 _TRAINED_NEW = "a new model starts in training mode and was trained"
+_LOADED_NEW = "a new model starts in training mode; load_state_dict() does not change that"
 
 
 @dataclass
@@ -409,6 +410,7 @@ class _Frame:
     callsite: int  # line in the root scope of the call that led here (0 in the root scope itself)
     callee: str  # name of the helper entered at ``callsite`` ('' in the root scope)
     depth: int = 0
+    bound: frozenset = frozenset()  # names that stand for the caller's models (parameters, ``self``)
 
 
 @dataclass
@@ -437,6 +439,7 @@ class _Checker:
         self._returned: dict[ast.AST, str | None] = {}
         self._kinds: dict[ast.AST, str | None] = {}
         self._loops: dict[ast.AST, tuple[list[tuple[int, int, list[int]]], list[int]]] = {}
+        self._local_names: dict[ast.AST, set[str]] = {}
         self.classes: dict[str, _ClassInfo] = {}
         self.method_class: dict[ast.AST, _ClassInfo] = {}
         self._collect_classes()
@@ -925,6 +928,10 @@ class _Checker:
             how = {"train": f"{receiver}.train()", "eval": f"{receiver}.eval()"}.get(mode, f"{receiver}.train(<flag>)")
             st.set_mode(receiver, _Origin(mode, node.lineno, how))
             return
+        if method == "load_state_dict" and receiver and st.lookup(receiver):
+            # trained weights: the model is no longer "new", its mode now matters
+            st.modes[receiver] = frozenset(_Origin(o.mode, o.line, _LOADED_NEW, o.loop) if o.how == _NEW else o
+                                           for o in st.lookup(receiver))
         if method == "requires_grad_" and receiver:
             flag = _const(_arg(node, 0, "requires_grad"))
             if flag is False:
@@ -1024,7 +1031,7 @@ class _Checker:
                         table_out[new] = value
         callsite = frame.callsite or node.lineno
         callee = frame.callee or (_dotted(node.func) or "helper")
-        sub = _Frame(fn, cls, callsite, callee, frame.depth + 1)
+        sub = _Frame(fn, cls, callsite, callee, frame.depth + 1, frozenset(binding))
         inner_grad = self._grad_of_def(fn, grad)
         key = (id(fn), callsite, inner_grad[0], tuple(sorted((k, v) for k, v in inner.modes.items())),
                tuple(sorted(inner.frozen)), tuple(sorted(inner.kinds.items())), tuple(sorted(binding.items())))
@@ -1091,9 +1098,25 @@ class _Checker:
                 st.set_mode(key, _Origin("unknown", node.lineno, f"{short}() (defined elsewhere)"))
 
     # -- the rules that need the modes ------------------------------------------------------------------------------
-    def _site(self, line: int, frame: _Frame) -> int:
-        """Where to report a finding made inside a helper: at the call in the scope being judged."""
-        return frame.callsite or line
+    def _site(self, line: int, frame: _Frame, key: str = "") -> int:
+        """Where to report a finding made inside a helper about ``key``: at the call in the scope being judged
+        when the helper works on the caller's model (the caller chose its mode), else at ``line`` itself."""
+        if frame.callsite and (not key or key.split(".")[0] in frame.bound or key.split(".")[0] not in
+                               self._locals(frame.func)):
+            return frame.callsite
+        return line
+
+    def _locals(self, fn: ast.AST | None) -> set[str]:
+        """Names assigned in a function (its own models, as opposed to the caller's or globals)."""
+        if fn is None:
+            return set()
+        if fn not in self._local_names:
+            names = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+            for node in _walk_no_defs(fn.body):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+            self._local_names[fn] = names
+        return self._local_names[fn]
 
     def _latent(self, key: str, st: _State) -> tuple[str, str]:
         """Severity and a sentence for a model without any mode-dependent layer in this file."""
@@ -1126,9 +1149,10 @@ class _Checker:
             bad = bool(origins) and modes == {"train"}
         if not bad:
             return
-        line = self._site(grad[1] if grad[1] and not frame.callsite else node.lineno, frame)
+        line = self._site(grad[1] or node.lineno, frame, key)
         severity, latent = self._latent(key, st)
-        via = f" (through {frame.callee}())" if frame.callsite else f" (through {helper}())" if helper else ""
+        via = f" (through {frame.callee}())" if line == frame.callsite and frame.callsite else \
+            f" (through {helper}())" if helper else ""
         if train:
             last = max(train, key=lambda o: o.line)
             why = (f"its last mode call is {last.how} ({self.loc(last.line)})" if "new model" not in last.how
@@ -1172,7 +1196,7 @@ class _Checker:
                 continue  # a frozen model trained in eval mode (only a new head learns) is deliberate
             severity, latent = self._latent(fwd.key, st)
             looped = [o for o in evals if o.loop]
-            where = self._site(fwd.line, fwd.frame)
+            where = self._site(fwd.line, fwd.frame, fwd.key)
             if looped:
                 ev = looped[0]
                 trains = [o for o in fwd.origins if o.mode == "train"]
@@ -1230,7 +1254,7 @@ class _Checker:
                 continue
             last = max(fwd.origins, key=lambda o: o.line)
             severity, latent = self._latent(fwd.key, _State())
-            self.add(self._site(fwd.line, fwd.frame), "eval-missing",
+            self.add(self._site(fwd.line, fwd.frame, fwd.key), "eval-missing",
                      f"{fwd.key}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
                      f"({self.loc(last.line)}), so dropout drops and BatchNorm uses batch statistics. Call "
                      f"{fwd.key}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)

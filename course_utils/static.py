@@ -15,6 +15,7 @@ JupyterLab ignores this HTML (it renders the widget view, which comes first); a 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -198,6 +199,21 @@ def mode_tree_html(tree_markup: str, variable: str) -> str:
             f"or <code>.eval()</code> on any submodule and highlight the flags that change. {LIVE_HINT}</p></div>")
 
 
+def readable_text_color(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (``#rrggbb``): WCAG AA for small text needs
+    4.5:1, which white on the course's green (#1b9e77) misses and black meets."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", background):
+        raise ValueError(f"background must be a colour like '#1b9e77', got {background!r}")
+
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(background[i:i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
 class FallbackVBox(widgets.VBox):
     """A ``VBox`` whose display bundle also holds static HTML, for renderers without a kernel.
 
@@ -216,5 +232,5 @@ class FallbackVBox(widgets.VBox):
         return bundle
 
 
-__all__ = ["FallbackVBox", "LIVE_HINT", "describe_figure", "explorer_html", "mode_tree_html", "output_alt", "quiz_html",
+__all__ = ["FallbackVBox", "readable_text_color", "LIVE_HINT", "describe_figure", "explorer_html", "mode_tree_html", "output_alt", "quiz_html",
            "setting_text"]

@@ -210,7 +210,7 @@ def changes_html(rows: list[ModuleChange]) -> str:
     """An HTML table of :func:`one_step_changes` rows: mode badge, frozen, weights and running-stat changes."""
     def cell(flag: bool, present: bool, yes: str) -> str:
         if not present:
-            return '<td style="color:#999">n/a</td>'
+            return '<td style="color:#6b6b6b">n/a</td>'  # 5.3:1 on white (WCAG AA)
         color = "#b00020" if flag else "#1b7f3b"
         return f'<td style="color:{color}"><b>{yes if flag else "unchanged"}</b></td>'
 
@@ -218,7 +218,7 @@ def changes_html(rows: list[ModuleChange]) -> str:
     for r in rows:
         depth = 0 if r.name == "(model)" else r.name.count(".") + 1
         mode = ('<span style="background:#1f77b4;color:white;padding:0 4px">train</span>' if r.training else
-                '<span style="background:#ff7f0e;color:white;padding:0 4px">eval</span>')
+                '<span style="background:#ff7f0e;color:black;padding:0 4px">eval</span>')  # white on orange: 2.1:1
         body.append(f"<tr><td style='padding-left:{12 * depth}px'>{html.escape(r.name)}</td>"
                     f"<td>{html.escape(r.type)}</td><td>{mode}</td>"
                     f"<td>{'frozen' if r.frozen else ('trainable' if r.has_weights else '')}</td>"

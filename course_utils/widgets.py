@@ -199,7 +199,7 @@ class Explorer:
 def _badge(training: bool) -> str:
     color = RUN_COLORS["train"] if training else RUN_COLORS["eval"]
     word = "train" if training else "eval"
-    return (f'<span style="background:{color};color:white;border-radius:3px;padding:0 6px;'
+    return (f'<span style="background:{color};color:{static.readable_text_color(color)};border-radius:3px;padding:0 6px;'
             f'font-family:monospace">{word}</span>')
 
 

@@ -67,9 +67,26 @@ class BuiltSite:
     info: dict = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=1)
+_BUILD: dict[str, object] = {}
+
+
 def built_site() -> BuiltSite:
-    """Build the site once per test session (offline where possible); fail with the build's own message."""
+    """Build the site once per test session (offline where possible); fail with the build's own message.
+
+    A failed build is not retried by every test that needs the site: they all fail at once with its message.
+    """
+    if "error" in _BUILD:
+        pytest.fail(str(_BUILD["error"]), pytrace=False)
+    if "site" not in _BUILD:
+        try:
+            _BUILD["site"] = _build()
+        except pytest.fail.Exception as error:
+            _BUILD["error"] = str(error)
+            raise
+    return _BUILD["site"]  # type: ignore[return-value]
+
+
+def _build() -> BuiltSite:
     try:
         import myst_nb  # noqa: F401
         import sphinx_book_theme  # noqa: F401

@@ -151,3 +151,18 @@ def test_the_bare_widget_carries_the_static_copy_too():
     html_drawn = Explorer({"n": widgets.IntSlider(value=2)}, lambda n: n, lambda r, n: f"<b>{r} rows</b>")
     page = html_drawn._repr_mimebundle_()["text/html"]
     assert "course-static-explorer" in page and "<b>2 rows</b>" in page, "an HTML drawing keeps its caption"
+
+
+@pytest.mark.parametrize("background, text", [("#1b9e77", "#000000"), ("#386cb0", "#ffffff"),
+                                              ("#ffffff", "#000000"), ("#000000", "#ffffff")])
+def test_readable_text_color_meets_wcag_aa(background, text):
+    from course_utils.static import readable_text_color
+
+    assert readable_text_color(background) == text
+
+
+def test_readable_text_color_rejects_names():
+    from course_utils.static import readable_text_color
+
+    with pytest.raises(ValueError, match="like '#1b9e77', got 'green'"):
+        readable_text_color("green")

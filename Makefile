@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench
+.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=$(LAB_START) \
 		--ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_FLAGS)
 
-test: setup
+test: setup site-setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 unit: setup
@@ -33,6 +33,18 @@ unit: setup
 
 notebooks: setup
 	$(BIN)/python -m pytest notebooks
+
+# The reader's edition: a static HTML site of the executed course in build/site/html (README "Reader's edition").
+# Builds offline; the site tools (requirements-site.txt) go into the course venv, next to what the notebooks use.
+SITE_STAMP := $(VENV)/.site-installed
+site-setup: $(SITE_STAMP)
+
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(BIN)/python -m pip install --upgrade-strategy only-if-needed -r requirements-site.txt
+	@touch $(SITE_STAMP)
+
+site: site-setup
+	$(BIN)/python scripts/build_site.py --fresh
 
 # Each notebook on one core: wall time, slowest cell, peak memory, against the course's budgets.
 bench: setup

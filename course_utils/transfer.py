@@ -90,25 +90,27 @@ _PRETRAINED: dict[tuple[int, int], tuple[dict, float]] = {}
 
 
 def pretrain_and_finetune(bn: str = "frozen", seed: int = 0, pretrain_epochs: int = 4,
-                          finetune_epochs: int = 8, n_finetune: int = 100) -> TransferResult:
+                          finetune_epochs: int = 8, n_finetune: int = 100, batch_size: int = 16) -> TransferResult:
     """Pretrain on digits 0-4, then fine-tune a new head on ``n_finetune`` images of digits 5-9.
 
     The backbone's parameters are frozen (``requires_grad_(False)``) either way; ``bn="frozen"`` also keeps the
     backbone in eval mode (BatchNorm uses and keeps its pretrained running statistics), ``bn="train"`` lets
     ``model.train()`` put it in training mode (BatchNorm normalizes with batch statistics and its running
-    statistics drift towards the new digits). The pretrained backbone is cached per (seed, epochs).
+    statistics drift towards the new digits). ``batch_size`` is the fine-tuning batch size (at least 2: BatchNorm
+    in training mode refuses a batch of one). The pretrained backbone is cached per (seed, epochs).
     """
     check_choice("bn", bn, BN_CHOICES)
     check_int("seed", seed, minimum=0)
     check_int("pretrain_epochs", pretrain_epochs, minimum=1)
     check_int("finetune_epochs", finetune_epochs, minimum=1)
     check_int("n_finetune", n_finetune, minimum=8)
+    check_int("batch_size", batch_size, minimum=2, maximum=n_finetune)
     with one_thread():
-        return _pretrain_and_finetune(bn, seed, pretrain_epochs, finetune_epochs, n_finetune)
+        return _pretrain_and_finetune(bn, seed, pretrain_epochs, finetune_epochs, n_finetune, batch_size)
 
 
 def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_epochs: int,
-                           n_finetune: int) -> TransferResult:
+                           n_finetune: int, batch_size: int) -> TransferResult:
     start = time.perf_counter()
     key = (seed, pretrain_epochs)
     if key not in _PRETRAINED:
@@ -123,7 +125,7 @@ def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_ep
     before_stats = _running_stats(model.backbone)
     train, val = split_by_digit((5, 6, 7, 8, 9), seed=seed)
     train = TensorDataset(*(t[:n_finetune] for t in train.tensors))
-    train_loader, val_loader = make_loaders(train, val, batch_size=16, seed=seed, drop_last=True)
+    train_loader, val_loader = make_loaders(train, val, batch_size=batch_size, seed=seed, drop_last=True)
     opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
     for _ in range(finetune_epochs):
         model.train()

@@ -113,3 +113,59 @@ def test_moons_explorer_seeds_run_by_run(seed):
     """The explorer trains moons runs one seed at a time: the boundary claims hold there too."""
     runs = E.compare_placements("moons", ("inside", "outside"), seed=seed)
     assert runs["outside"].clean_val_loss > runs["inside"].clean_val_loss + 0.05
+
+
+# --- notebook 03: a training-mode "quick check" under no_grad lowers eval accuracy ----------------------------
+
+def _cell_source(notebook: str, start: str) -> str:
+    import nbformat
+
+    nb = nbformat.read(f"notebooks/{notebook}", as_version=4)
+    found = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
+    assert len(found) == 1, f"{notebook}: expected one code cell starting with {start!r}"
+    return found[0]
+
+
+def test_03_training_mode_check_lowers_accuracy_on_every_seed():
+    """Runs the notebook's own two cells with seeds 0-19 in place of its seed 0."""
+    train = _cell_source("03_batchnorm.ipynb", "train_set, val_set = digits_tensors()")
+    check = _cell_source("03_batchnorm.ipynb", "def val_accuracy(model")
+    assert "torch.manual_seed(0)" in train
+    setup = ("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+             "from course_utils.data import digits_tensors\nfrom course_utils.models import mlp\n")
+    drops = []
+    for s in SEEDS:
+        namespace: dict = {}
+        exec(setup + train.replace("torch.manual_seed(0)", f"torch.manual_seed({s})") + "\n" + check, namespace)
+        drops.append(namespace["accuracy_before"] - namespace["accuracy_after"])
+    assert count(d > 0.02 for d in drops) == 20, drops
+    assert 0.02 < min(drops) and max(drops) < 0.08, "3 to 7 points, as the prose says"
+
+
+# --- notebook 06: frozen vs updating BatchNorm statistics in transfer -------------------------------------------
+
+def test_06_transfer_choice_barely_matters_and_neither_wins_consistently():
+    from course_utils.transfer import pretrain_and_finetune
+
+    diffs, drift = [], []
+    for s in SEEDS:
+        frozen, follow = pretrain_and_finetune("frozen", seed=s), pretrain_and_finetune("train", seed=s)
+        diffs.append(follow.finetune_acc - frozen.finetune_acc)
+        drift.append(follow.running_stats_changed and not frozen.running_stats_changed
+                     and not follow.backbone_changed and not frozen.backbone_changed)
+    assert count(drift) == 20, "only the updating run's statistics move; frozen weights stay in both, every seed"
+    assert count(abs(d) < 0.02 for d in diffs) == 20, diffs
+    assert count(d > 0 for d in diffs) >= 3 and count(d < 0 for d in diffs) >= 3, \
+        f"neither wins consistently: {diffs}"
+
+
+def test_06_three_knobs_rows_can_fail():
+    """The notebook's bn_step runs a real backward() and step() in every row; each row's claim is checked."""
+    source = _cell_source("06_partial_modes.ipynb", "def bn_step(").split("\n\n\nknobs")[0]
+    assert "backward()" in source and ".step()" in source and "if requires_grad" not in source
+    namespace: dict = {}
+    exec("import torch\nimport torch.nn as nn\n" + source, namespace)
+    bn_step = namespace["bn_step"]
+    assert bn_step() == {"weights changed": True, "running stats changed": True, "normalized with batch stats": True}
+    assert bn_step(requires_grad=False)["weights changed"] is False
+    assert bn_step(training=False)["running stats changed"] is False

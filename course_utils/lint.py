@@ -424,8 +424,10 @@ class _Forward:
 
 
 class _Checker:
-    def __init__(self, tree: ast.Module, where: list[tuple[int, int]] | None = None) -> None:
+    def __init__(self, tree: ast.Module, where: list[tuple[int, int]] | None = None,
+                 called_elsewhere: frozenset[str] = frozenset()) -> None:
         self.tree = tree
+        self.called_elsewhere = called_elsewhere
         self.where = where
         self.aliases = _Aliases(tree)
         self.findings: dict[tuple[int, str], tuple[str, str]] = {}
@@ -685,6 +687,8 @@ class _Checker:
         for fn in roots:
             if fn in self.called or fn.name in callees.get(id(self.method_class.get(fn)), set()):
                 continue
+            if fn.name in self.called_elsewhere:
+                continue  # judged where other files of this run call it
             if fn in self.nested_seen:
                 continue
             cls = self.method_class.get(fn)
@@ -1343,19 +1347,46 @@ def _suppressed(lines: list[str], finding: tuple[int, str, str, str]) -> bool:
     return m.group(1) is None or code in {c.strip() for c in m.group(1).split(",")}
 
 
-def check_source(source: str, path: str = "<string>", where: list[tuple[int, int]] | None = None) -> list[Finding]:
-    """All findings for Python ``source`` (``path`` is only used in the results; ``where`` maps lines to cells)."""
+def called_names(source: str) -> set[str]:
+    """Names of the functions and methods a Python source calls (``f(...)``, ``obj.f(...)``)."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute):
+                names.add(node.func.attr)
+    return names
+
+
+def check_source(source: str, path: str = "<string>", where: list[tuple[int, int]] | None = None,
+                 called_elsewhere: Iterable[str] = ()) -> list[Finding]:
+    """All findings for Python ``source`` (``path`` is only used in the results; ``where`` maps lines to cells).
+
+    ``called_elsewhere``: names of functions that other files of the same project call; such a function, when
+    nobody in ``source`` calls it, is left to be judged at those call sites instead of on its own."""
     if not isinstance(source, str):
         raise TypeError(f"source must be a str of Python code, got {source!r} of type {type(source).__name__}")
     tree = ast.parse(source, filename=path)
     lines = source.split("\n")
     return [Finding(path, line, code, message, severity)
-            for line, code, message, severity in _Checker(tree, where).run()
+            for line, code, message, severity in _Checker(tree, where, frozenset(called_elsewhere)).run()
             if not _suppressed(lines, (line, code, message, severity))]
 
 
-def check_path(path: str | Path, skipped: list[Skipped] | None = None) -> list[Finding]:
-    """All findings for one ``.py`` file or ``.ipynb`` notebook; unreadable notebook cells go to ``skipped``."""
+def _read(path: Path, skipped: list[Skipped] | None = None) -> tuple[str, list[tuple[int, int]] | None]:
+    """A file's Python source and, for a notebook, the cell of each line."""
+    if path.suffix == ".ipynb":
+        return notebook_source(path, skipped)
+    if path.suffix != ".py":
+        raise ValueError(f"can check .py files and .ipynb notebooks, got {str(path)!r}")
+    return path.read_text(encoding="utf-8"), None
+
+
+def check_path(path: str | Path, skipped: list[Skipped] | None = None,
+               called_elsewhere: Iterable[str] = ()) -> list[Finding]:
+    """All findings for one ``.py`` file or ``.ipynb`` notebook; unreadable notebook cells go to ``skipped``.
+    ``called_elsewhere`` as for :func:`check_source`."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path, got {path!r} of type {type(path).__name__}")
     p = Path(path)
@@ -1363,7 +1394,7 @@ def check_path(path: str | Path, skipped: list[Skipped] | None = None) -> list[F
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if p.suffix == ".ipynb":
         source, where = notebook_source(p, skipped)
-        findings = check_source(source, str(path), where)
+        findings = check_source(source, str(path), where, called_elsewhere)
         out = []
         for f in findings:
             cell, line = where[f.line - 1] if 0 < f.line <= len(where) else (0, 0)
@@ -1371,7 +1402,7 @@ def check_path(path: str | Path, skipped: list[Skipped] | None = None) -> list[F
         return out
     if p.suffix != ".py":
         raise ValueError(f"can check .py files and .ipynb notebooks, got {str(path)!r}")
-    return check_source(p.read_text(encoding="utf-8"), str(path))
+    return check_source(p.read_text(encoding="utf-8"), str(path), called_elsewhere=called_elsewhere)
 
 
 def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
@@ -1412,10 +1443,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     everything: list[Finding] = []
     status = 0
-    for file in iter_files(options.paths):
+    files = list(iter_files(options.paths))
+    calls: dict[Path, set[str]] = {}
+    if len(files) > 1:  # a project: a helper called from another file is judged at those calls
+        for file in files:
+            try:
+                calls[file] = called_names(_read(file)[0])
+            except (OSError, ValueError, SyntaxError, UnicodeDecodeError):
+                calls[file] = set()
+    for file in files:
         skipped: list[Skipped] = []
+        elsewhere = set().union(*(names for other, names in calls.items() if other != file)) if calls else set()
         try:
-            findings = check_path(file, skipped)
+            findings = check_path(file, skipped, elsewhere)
         except (OSError, ValueError, SyntaxError, UnicodeDecodeError) as error:
             print(f"{file}: skipped: {error}", file=sys.stderr)
             status = 2

@@ -268,3 +268,18 @@ def test_a_thousand_line_file_takes_under_half_a_second():
     elapsed = time.perf_counter() - start
     assert len([f for f in findings if f.code == "train-outside-loop"]) == 33
     assert elapsed < 0.5, f"{elapsed:.2f} s for {len(source.splitlines())} lines"
+
+
+def test_helper_called_from_another_file_is_judged_there(tmp_path, capsys):
+    (tmp_path / "helpers.py").write_text(
+        "import torch\n\ndef compute_accuracy(model, loader):\n    with torch.no_grad():\n"
+        "        return [model(x) for x in loader]\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom helpers import compute_accuracy\n"
+        "model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))\nmodel.train()\n"
+        "with torch.no_grad():\n    compute_accuracy(model, [])\n")
+    assert main([str(tmp_path / "helpers.py")]) == 1  # alone: nobody calls it, the caller's mode is unknown
+    capsys.readouterr()
+    assert main([str(tmp_path)]) == 1  # the project: judged at the call in train.py
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"{tmp_path / 'train.py'}:5: eval-missing")

@@ -411,6 +411,7 @@ class _Frame:
     callee: str  # name of the helper entered at ``callsite`` ('' in the root scope)
     depth: int = 0
     bound: frozenset = frozenset()  # names that stand for the caller's models (parameters, ``self``)
+    names: dict = field(default_factory=dict)  # parameter -> the name the user's code gives that model
 
 
 @dataclass
@@ -1035,7 +1036,8 @@ class _Checker:
                         table_out[new] = value
         callsite = frame.callsite or node.lineno
         callee = frame.callee or (_dotted(node.func) or "helper")
-        sub = _Frame(fn, cls, callsite, callee, frame.depth + 1, frozenset(binding))
+        sub = _Frame(fn, cls, callsite, callee, frame.depth + 1, frozenset(binding),
+                     {param: self._shown(src, frame) for param, src in binding.items()})
         inner_grad = self._grad_of_def(fn, grad)
         key = (id(fn), callsite, inner_grad[0], tuple(sorted((k, v) for k, v in inner.modes.items())),
                tuple(sorted(inner.frozen)), tuple(sorted(inner.kinds.items())), tuple(sorted(binding.items())))
@@ -1102,6 +1104,16 @@ class _Checker:
                 st.set_mode(key, _Origin("unknown", node.lineno, f"{short}() (defined elsewhere)"))
 
     # -- the rules that need the modes ------------------------------------------------------------------------------
+    @staticmethod
+    def _shown(key: str, frame: _Frame, line: int = 0) -> str:
+        """``key`` as the code at ``line`` names it: inside the helper its parameter's name, elsewhere (at the
+        call) the caller's name for that model."""
+        fn = frame.func
+        if fn is not None and line and fn.lineno <= line <= (fn.end_lineno or fn.lineno):
+            return key
+        root = key.split(".")[0]
+        return frame.names[root] + key[len(root):] if root in frame.names else key
+
     def _site(self, line: int, frame: _Frame, key: str = "") -> int:
         """Where to report a finding made inside a helper about ``key``: at the call in the scope being judged
         when the helper works on the caller's model (the caller chose its mode), else at ``line`` itself."""
@@ -1155,6 +1167,7 @@ class _Checker:
             return
         line = self._site(grad[1] or node.lineno, frame, key)
         severity, latent = self._latent(key, st)
+        key = self._shown(key, frame, line)
         via = f" (through {frame.callee}())" if line == frame.callsite and frame.callsite else \
             f" (through {helper}())" if helper else ""
         if train:
@@ -1203,22 +1216,24 @@ class _Checker:
             where = self._site(fwd.line, fwd.frame, fwd.key)
             if looped:
                 ev = looped[0]
+                name = self._shown(fwd.key, fwd.frame, ev.loop)
                 trains = [o for o in fwd.origins if o.mode == "train"]
-                start = (f"{fwd.key}.train() runs only before this loop ({self.loc(trains[0].line)})"
+                start = (f"{name}.train() runs only before this loop ({self.loc(trains[0].line)})"
                          if trains and "new model" not in trains[0].how else
-                         f"{fwd.key} starts in training mode ({self.loc(trains[0].line)}) and no {fwd.key}.train() "
-                         f"runs inside the loop" if trains else f"no {fwd.key}.train() runs inside this loop")
+                         f"{name} starts in training mode ({self.loc(trains[0].line)}) and no {name}.train() "
+                         f"runs inside the loop" if trains else f"no {name}.train() runs inside this loop")
                 self.add(ev.loop, "train-outside-loop",
                          f"{start}, but {ev.how} ({self.loc(ev.line)}) runs inside it: from the second pass on, the "
-                         f"training steps of {fwd.key} ({self.loc(where)}) run in eval mode (no dropout, BatchNorm "
-                         f"frozen). Call {fwd.key}.train() at the top of the loop body, or evaluate inside "
-                         f"`with evaluating({fwd.key}):`.{latent}", severity)
+                         f"training steps of {name} ({self.loc(where)}) run in eval mode (no dropout, BatchNorm "
+                         f"frozen). Call {name}.train() at the top of the loop body, or evaluate inside "
+                         f"`with evaluating({name}):`.{latent}", severity)
             elif all(o.mode == "eval" for o in fwd.origins):
                 ev = max(evals, key=lambda o: o.line)
+                name = self._shown(fwd.key, fwd.frame, where)
                 self.add(where, "train-in-eval",
-                         f"{fwd.key} is trained here but its last mode call is {ev.how} ({self.loc(ev.line)}): "
+                         f"{name} is trained here but its last mode call is {ev.how} ({self.loc(ev.line)}): "
                          f"the training step runs in eval mode (no dropout, BatchNorm frozen). Call "
-                         f"{fwd.key}.train() before training.{latent}", severity)
+                         f"{name}.train() before training.{latent}", severity)
         trained = {f.key.split(".")[0] for f in pending} | {f.key for f in pending}
         for key in trained:  # remember that a new model has now been trained
             if key in st.modes:
@@ -1233,6 +1248,7 @@ class _Checker:
             if not self.has_bn(self._sub_kind(key, st)):
                 continue
             last = max((o for o in origins if o.mode == "train"), key=lambda o: o.line)
+            key = self._shown(key, frame, line)
             self.add(line, "frozen-bn-train",
                      f"{key} is frozen (requires_grad False, {self.loc(line)}) but trained in training mode "
                      f"({last.how}, {self.loc(last.line)}): its BatchNorm layers still normalize with batch "
@@ -1258,10 +1274,12 @@ class _Checker:
                 continue
             last = max(fwd.origins, key=lambda o: o.line)
             severity, latent = self._latent(fwd.key, _State())
-            self.add(self._site(fwd.line, fwd.frame, fwd.key), "eval-missing",
-                     f"{fwd.key}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
+            site = self._site(fwd.line, fwd.frame, fwd.key)
+            name = self._shown(fwd.key, fwd.frame, site)
+            self.add(site, "eval-missing",
+                     f"{name}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
                      f"({self.loc(last.line)}), so dropout drops and BatchNorm uses batch statistics. Call "
-                     f"{fwd.key}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)
+                     f"{name}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)
         if pending is None:
             self.pending = []
 

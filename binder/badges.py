@@ -33,6 +33,7 @@ NOTEBOOKS: dict[str, str] = {
     "06_partial_modes.ipynb": "Partial mode control and transfer learning",
     "07_mode_aware_layers.ipynb": "Mode-aware layers and debugging",
     "08_shipping_a_model.ipynb": "Shipping a model: the mode is captured",
+    "09_advanced_training.ipynb": "Advanced training: recipes that touch the mode",
 }
 
 DOCS = {

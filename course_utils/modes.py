@@ -4,6 +4,7 @@
 
 - :func:`mode_report`, :func:`mode_summary`, :func:`mode_table`: every submodule's mode;
 - :func:`get_modes`, :func:`set_modes`, :func:`evaluating`: save, restore, evaluate without losing partial modes;
+- :func:`enable_dropout_only`, :func:`dropout_sampling`: Monte Carlo dropout without BatchNorm in training mode;
 - :class:`ModeWatcher`: watches a real training loop and reports mode bugs as they happen.
 
 The static checker for source files and notebooks is :mod:`course_utils.lint` (``python -m course_utils.lint``).
@@ -157,6 +158,42 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
     """
     saved = get_modes(model)
     model.eval()
+    try:
+        yield model
+    finally:
+        set_modes(model, saved)
+
+
+def enable_dropout_only(model: nn.Module) -> list[str]:
+    """Put ``model`` in eval mode, then switch only its dropout layers back to training mode.
+
+    This is the mode for Monte Carlo dropout: dropout draws a new mask on each call, while BatchNorm keeps its
+    running statistics (``model.train()`` would also make BatchNorm normalize with each batch and update its
+    statistics). Returns the names of the dropout layers switched on (an empty list: the model has none).
+    """
+    check_module("model", model)
+    model.eval()
+    names = []
+    for name, module in model.named_modules():
+        if isinstance(module, _dropout._DropoutNd):
+            module.train()
+            names.append(name)
+    return names
+
+
+@contextlib.contextmanager
+def dropout_sampling(model: nn.Module) -> Iterator[nn.Module]:
+    """Inside the ``with`` block: eval mode except dropout (see :func:`enable_dropout_only`); afterwards every
+    submodule's own previous mode is restored (also if the block raises).
+
+    Raises ValueError if ``model`` has no dropout layer: sampling it would give the same output every time.
+    """
+    check_module("model", model)
+    saved = get_modes(model)
+    if not enable_dropout_only(model):
+        set_modes(model, saved)
+        raise ValueError(f"{type(model).__name__} has no dropout layer (nn.Dropout, Dropout1d/2d/3d, AlphaDropout): "
+                         "Monte Carlo dropout needs at least one")
     try:
         yield model
     finally:

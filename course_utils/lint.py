@@ -179,14 +179,22 @@ def notebook_source(path: str | Path, skipped: list[Skipped] | None = None) -> t
     recorded there with the reason.
     """
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(data, dict) and "cells" not in data and data.get("worksheets"):  # nbformat 3
+        data = {"cells": [c for sheet in data["worksheets"] for c in sheet.get("cells", [])],
+                "metadata": data.get("metadata", {})}
     if not isinstance(data, dict) or "cells" not in data:
         raise ValueError(f"{path} is not a Jupyter notebook (no 'cells' list)")
+    metadata = data.get("metadata") or {}
+    language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get(
+        "language") or "python"
+    if str(language).lower() not in ("python", "python3", "ipython", "ipython3"):
+        raise ValueError(f"{path} is a {language} notebook, not Python")
     parts: list[str] = []
     where: list[tuple[int, int]] = []
     for number, cell in enumerate(data["cells"], start=1):
         if cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
+        source = cell.get("source", cell.get("input", ""))
         source = "".join(source) if isinstance(source, list) else source
         python, reason = cell_to_python(source)
         if python is None:

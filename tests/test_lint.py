@@ -283,3 +283,15 @@ def test_helper_called_from_another_file_is_judged_there(tmp_path, capsys):
     assert main([str(tmp_path)]) == 1  # the project: judged at the call in train.py
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and out[0].startswith(f"{tmp_path / 'train.py'}:5: eval-missing")
+
+
+def test_old_and_non_python_notebooks(tmp_path, capsys):
+    old = tmp_path / "v3.ipynb"
+    old.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": ["import torch.nn.functional as F\n", "y = F.dropout(x, 0.5)\n"]}]}]}))
+    assert [f.code for f in check_path(old)] == ["functional-dropout-training"]
+    r = tmp_path / "r.ipynb"
+    r.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "x <- 1"}],
+                             "metadata": {"kernelspec": {"language": "R"}}}))
+    assert main([str(r)]) == 2
+    assert "is a R notebook, not Python" in capsys.readouterr().err

@@ -63,7 +63,10 @@ def test_update_bn_lowers_validation_loss_on_most_seeds():
     results = [swa_run(seed) for seed in SEEDS]
     assert all(r.stale_bn_is_last_models for r in results)
     better = sum(r.averaged_update_bn[0] < r.averaged_stale_bn[0] for r in results)
-    assert better >= 19, f"update_bn lowered the validation loss on {better} of 20 seeds"
+    acc_up = sum(r.averaged_update_bn[1] > r.averaged_stale_bn[1] for r in results)
+    acc_down = sum(r.averaged_update_bn[1] < r.averaged_stale_bn[1] for r in results)
+    # The notebook's prose states these counts: keep them in step.
+    assert (better, acc_up, acc_down) == (19, 14, 3), (better, acc_up, acc_down)
 
 
 def test_recalibrate_bn_keeps_frozen_statistics_and_modes():
@@ -115,13 +118,15 @@ def test_swa_run_bad_input():
 def test_groupnorm_beats_batchnorm_at_batch_size_2_on_most_seeds():
     """Notebook 09: at batch 2 GroupNorm's validation loss is lower than BatchNorm's on 19 of 20 seeds, and BatchNorm
     loses more accuracy from batch 32 to batch 2 than GroupNorm on 19 of 20."""
-    lower_loss = larger_drop = 0
+    lower_loss = higher_acc = larger_drop = 0
     for seed in SEEDS:
         bn2, bn32 = small_batch_run("batch", 2, seed), small_batch_run("batch", 32, seed)
         gn2, gn32 = small_batch_run("group", 2, seed), small_batch_run("group", 32, seed)
         lower_loss += gn2[0] < bn2[0]
+        higher_acc += gn2[1] > bn2[1]
         larger_drop += (bn32[1] - bn2[1]) > (gn32[1] - gn2[1])
-    assert lower_loss >= 19 and larger_drop >= 19, (lower_loss, larger_drop)
+    # The notebook's prose states these counts: keep them in step.
+    assert (lower_loss, higher_acc, larger_drop) == (19, 18, 19), (lower_loss, higher_acc, larger_drop)
 
 
 def test_small_batch_run_and_norm_mlp_bad_input():

@@ -851,6 +851,38 @@ def test_loop_accepts_zero_grad_after_the_step():
     accepted(check_training_loop(zero_after))
 
 
+def test_loop_accepts_tqdm_a_numpy_array_and_a_second_validation_pass():
+    from tqdm.auto import tqdm
+
+    def variant(model, train_loader, val_loader, optimizer, epochs):
+        losses = []
+        for _ in tqdm(range(epochs), disable=True):
+            model.train()
+            for x, y in tqdm(train_loader, leave=False, disable=True):
+                optimizer.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                losses.append(np.mean([F.cross_entropy(model(x), y).item() for x, y in val_loader]))
+                sum((model(x).argmax(1) == y).sum().item() for x, y in val_loader)  # accuracy: a second pass
+        return np.array(losses)
+
+    accepted(check_training_loop(variant))
+
+
+@pytest.mark.parametrize("mask", [
+    lambda x, p: ~(torch.rand_like(x) < p),
+    lambda x, p: torch.randint(0, 100, x.shape) >= round(100 * p),
+], ids=["negated comparison", "integer draws"])
+def test_dropout_accepts_other_mask_spellings(mask):
+    accepted(check_inverted_dropout(dropout_shell(mask)))
+
+
+def test_dropout_rejects_a_normal_threshold():
+    rejected(check_inverted_dropout(dropout_shell(lambda x, p: torch.randn_like(x) >= p)), "zero")
+
+
 def test_guard_accepts_names_written_as_attribute_paths():
     def paths(model):
         bad = ["model." + n if n else "model" for n, m in model.named_modules() if not m.training]

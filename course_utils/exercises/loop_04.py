@@ -18,6 +18,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -279,6 +280,8 @@ def check_training_loop(train_model: Callable) -> Feedback:
         report = loop_report(loop)
         state["report"] = report
         returned = report.returned
+        if isinstance(returned, np.ndarray) and returned.ndim == 1:  # np.array(losses) is a fine answer too
+            returned = report.returned = returned.tolist()
         assert isinstance(returned, (list, tuple)) and len(returned) == EPOCHS, (
             f"with epochs={EPOCHS} your function returned {returned!r}; return a list of {EPOCHS} validation losses")
         assert all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in returned), (

@@ -5,13 +5,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAB_OVERRIDES)
+
+# JupyterLab's defaults for this venv, as on Binder and hubs: a notebook's kernel shuts down when its tab closes.
+$(LAB_OVERRIDES): binder/overrides.json | $(STAMP)
+	@mkdir -p $(dir $@) && cp binder/overrides.json $@
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +62,7 @@ wheelhouse:
 offline-setup:
 	scripts/wheelhouse.sh install $(VENV)
 	@touch $(STAMP)
+	@mkdir -p $(dir $(LAB_OVERRIDES)) && cp binder/overrides.json $(LAB_OVERRIDES)
 
 clean-venv:
 	rm -rf $(VENV)

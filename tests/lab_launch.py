@@ -97,6 +97,24 @@ class Launched:
         except urllib.error.HTTPError as err:
             return err.code, url, ""
 
+    def request(self, method: str, path: str) -> tuple[int, str, str]:
+        """(status, URL, body) of a request with the token (e.g. POST /api/kernels)."""
+        request = urllib.request.Request(self.base + path, method=method, data=b"" if method != "GET" else None,
+                                         headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.geturl(), response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as err:
+            return err.code, self.base + path, ""
+
+    def wait_for_log(self, text: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return True
+            time.sleep(0.25)
+        return False
+
     def root_entries(self) -> set[str]:
         """What the file browser shows at the server's root."""
         import json
@@ -145,3 +163,20 @@ def launch(argv: list[str], tmp: Path, port: int, token: str, timeout: float = 9
 
 def new_token() -> str:
     return secrets.token_hex(16)
+
+
+def check_course_server(server: Launched) -> None:
+    """What every documented way to start JupyterLab must give a learner."""
+    assert server.printed_path() == START_PATH, (
+        f"the printed link {server.printed_url} should open {START} ({START_PATH})")
+    entries = server.root_entries()
+    assert COURSE_ROOT_ENTRIES <= entries, (
+        f"the file browser should show the course root; missing {sorted(COURSE_ROOT_ENTRIES - entries)} "
+        f"(it shows {sorted(entries)})")
+    status, final_url, _ = server.get("/")
+    assert status == 200 and final_url.split("?")[0].endswith(START_PATH), (
+        f"/ should redirect to {START_PATH}, went to {final_url} ({status})")
+    status, _, body = server.get(START_PATH)
+    assert status == 200 and f'"treePath": "{START}"' in body, (
+        f"{START_PATH} should be JupyterLab opening {START} (status {status})")
+    assert server.get("/api/contents", token=False)[0] == 403, "the server must require its token"

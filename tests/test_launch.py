@@ -1,8 +1,8 @@
 """Starting the course as the instructions say gives the learner the whole course, with notebook 00 first.
 
-- ``make lab``, the README's "Without make" line and binder/postBuild's server config each start a JupyterLab
-  whose file browser shows the course root (README, notebooks, solutions, docs) and whose printed link (and
-  ``/``) opens notebooks/00_start_here.ipynb; 127.0.0.1 only, token required; ``--allow-root`` only as root.
+- ``make lab`` and the README's "Without make" line (binder/postBuild's config: tests/test_lab_settings.py)
+  start a JupyterLab whose file browser shows the course root (README, notebooks, solutions, docs) and whose
+  printed link (and ``/``) opens notebooks/00_start_here.ipynb; 127.0.0.1 only, token required; ``--allow-root`` only as root.
 - The instructor guide's rescue, ``from solutions.modes_01 import *``, works in a kernel started in notebooks/
   (where JupyterLab starts a notebook's kernel) and in one started outside the course.
 - The offline path (scripts/wheelhouse.sh install, make offline-setup) installs the course package whatever the
@@ -22,30 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from lab_launch import (BIN, COURSE_ROOT_ENTRIES, IS_ROOT, ROOT, START, START_PATH, free_port, launch,
-                        make_lab_command, new_token, private_env, private_flags)
+from lab_launch import (BIN, IS_ROOT, ROOT, START, START_PATH, check_course_server, free_port, launch, make_lab_command,
+                        new_token, private_env, private_flags)
 
 README = ROOT / "README.md"
 LEARNER_SETUP = ROOT / "docs" / "learner-setup.md"
 INSTRUCTOR_GUIDE = ROOT / "docs" / "instructor-guide.md"
 WHEELHOUSE_SH = ROOT / "scripts" / "wheelhouse.sh"
-
-
-def check_course_server(server) -> None:
-    """What every documented way to start JupyterLab must give a learner."""
-    assert server.printed_path() == START_PATH, (
-        f"the printed link {server.printed_url} should open {START} ({START_PATH})")
-    entries = server.root_entries()
-    assert COURSE_ROOT_ENTRIES <= entries, (
-        f"the file browser should show the course root; missing {sorted(COURSE_ROOT_ENTRIES - entries)} "
-        f"(it shows {sorted(entries)})")
-    status, final_url, _ = server.get("/")
-    assert status == 200 and final_url.split("?")[0].endswith(START_PATH), (
-        f"/ should redirect to {START_PATH}, went to {final_url} ({status})")
-    status, _, body = server.get(START_PATH)
-    assert status == 200 and f'"treePath": "{START}"' in body, (
-        f"{START_PATH} should be JupyterLab opening {START} (status {status})")
-    assert server.get("/api/contents", token=False)[0] == 403, "the server must require its token"
 
 
 # --- make lab --------------------------------------------------------------------------------------------------
@@ -120,26 +103,6 @@ def test_every_documented_jupyter_lab_line_opens_the_course_root(doc):
             f"{doc.name}: `{line.strip()}` passes a notebook path, so JupyterLab serves only notebooks/")
 
 
-# --- binder/postBuild ----------------------------------------------------------------------------------------
-
-def test_postbuild_server_config_opens_00_at_the_course_root(tmp_path):
-    text = (ROOT / "binder" / "postBuild").read_text()
-    config = re.search(r"jupyter_server_config\.py\"? <<'PY'\n(.*?)\nPY\n", text, re.S)
-    assert config, "binder/postBuild should write ~/.jupyter/jupyter_server_config.py"
-    port, token = free_port(), new_token()
-    env_config = tmp_path / "config"
-    env_config.mkdir()
-    (env_config / "jupyter_server_config.py").write_text(config.group(1))
-    argv = [str(BIN / "jupyter"), "lab", "--ServerApp.ip=127.0.0.1", f"--port={port}"] + private_flags(tmp_path, token)
-    if IS_ROOT:
-        argv.append("--allow-root")
-    server = launch(argv, tmp_path, port, token)  # from the course root, as on Binder (the repository is $HOME)
-    try:
-        check_course_server(server)
-    finally:
-        server.stop()
-
-
 # --- solutions importable from a kernel ------------------------------------------------------------------------
 
 RESCUE = re.compile(r"`(from solutions\.\w+ import \*)`")
@@ -211,13 +174,6 @@ def test_wheelhouse_install_installs_the_course_and_checks_from_elsewhere(tmp_pa
     assert any(not c.is_relative_to(ROOT) for c in checks), f"the self-check should run outside the course: {checks}"
     assert ROOT not in checks, "a self-check from the course root passes even when nothing was installed"
     assert result.stdout.count("OK from") == 2, result.stdout
-
-
-def test_wheelhouse_check_passes_for_this_environment(tmp_path):
-    result = subprocess.run([str(WHEELHOUSE_SH), "check", str(Path(sys.executable).parents[1])], cwd=tmp_path,
-                            env=private_env(tmp_path), capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
-    assert result.stdout.count("course_utils and solutions from") == 2, result.stdout
 
 
 def test_wheelhouse_check_fails_when_the_course_is_not_installed(tmp_path):

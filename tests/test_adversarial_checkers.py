@@ -368,7 +368,7 @@ def test_batchnorm_accepts(answer):
 # --- 04 the training loop --------------------------------------------------------------------------------------
 
 def loop(validate_first=False, measure_train_mode=None, val_batches=None, repeat_first=False, zero_losses=False,
-         transform=lambda x: x, per_sample=False, inference=False, eval_then_train_back=False):
+         transform=lambda x: x, per_sample=False, inference=False, eval_then_train_back=False, zero_grad="before"):
     """A loop with one variation switched on by each argument (all off: the reference)."""
     def train_model(model, train_loader, val_loader, optimizer, epochs):
         losses = []
@@ -390,9 +390,12 @@ def loop(validate_first=False, measure_train_mode=None, val_batches=None, repeat
             if not eval_then_train_back:
                 model.train()
             for x, y in train_loader:
-                optimizer.zero_grad()
+                if zero_grad == "before":
+                    optimizer.zero_grad()
                 F.cross_entropy(model(transform(x)), y).backward()
                 optimizer.step()
+                if zero_grad == "after":
+                    model.zero_grad()
             if measure_train_mode is not None:
                 model.train(measure_train_mode)
                 with torch.no_grad():
@@ -526,37 +529,31 @@ def test_guard_accepts(answer):
 
 # --- 06 FineTuneCNN --------------------------------------------------------------------------------------------
 
-class Misspelt(SmallCNN):
+def fine_tuner(freeze, keep_eval, method="train"):
+    """A SmallCNN subclass: ``freeze(model)`` in __init__, and a ``method`` doing ``keep_eval(model, mode)``."""
     def __init__(self):
-        super().__init__()
-        self.backbone.requires_grad_(False)
-
-    def trian(self, mode=True):
-        super().train(mode)
-        self.backbone.eval()
-        return self
-
-
-class IgnoresMode(SmallCNN):
-    def __init__(self):
-        super().__init__()
-        self.backbone.requires_grad_(False)
+        SmallCNN.__init__(self)
+        freeze(self)
 
     def train(self, mode=True):
-        super().train(True)
-        self.backbone.eval()
+        keep_eval(self, mode)
         return self
 
+    return type("FineTuneCNN", (SmallCNN,), {"__init__": __init__, method: train})
 
-class HalfFrozen(SmallCNN):
-    def __init__(self):
-        super().__init__()
-        next(self.backbone.parameters()).requires_grad_(False)
 
-    def train(self, mode=True):
-        super().train(mode)
-        self.backbone.eval()
-        return self
+def freeze_all(model):
+    model.backbone.requires_grad_(False)
+
+
+def keep_backbone_eval(model, mode):
+    SmallCNN.train(model, mode)
+    model.backbone.eval()
+
+
+Misspelt = fine_tuner(freeze_all, keep_backbone_eval, method="trian")
+IgnoresMode = fine_tuner(freeze_all, lambda model, mode: keep_backbone_eval(model, True))
+HalfFrozen = fine_tuner(lambda model: next(model.backbone.parameters()).requires_grad_(False), keep_backbone_eval)
 
 
 @pytest.mark.parametrize("cls, phrase", [
@@ -817,38 +814,13 @@ def test_gaussian_noise_rejects_reseeding_even_with_a_new_seed_each_call():
 
 
 def test_loop_rejects_a_missing_zero_grad():
-    def no_zero_grad(model, train_loader, val_loader, optimizer, epochs):
-        out = []
-        for _ in range(epochs):
-            model.train()
-            for x, y in train_loader:
-                F.cross_entropy(model(x), y).backward()
-                optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                out.append(sum(F.cross_entropy(model(x), y).item() for x, y in val_loader) / len(val_loader))
-        return out
-
-    feedback = check_training_loop(no_zero_grad)
+    feedback = check_training_loop(loop(zero_grad=None))
     rejected(feedback, "still held earlier batches' gradients")
     assert "zero_grad" in feedback.hint
 
 
 def test_loop_accepts_zero_grad_after_the_step():
-    def zero_after(model, train_loader, val_loader, optimizer, epochs):
-        out = []
-        for _ in range(epochs):
-            model.train()
-            for x, y in train_loader:
-                F.cross_entropy(model(x), y).backward()
-                optimizer.step()
-                model.zero_grad()
-            model.eval()
-            with torch.no_grad():
-                out.append(float(np.mean([F.cross_entropy(model(x), y).item() for x, y in val_loader])))
-        return out
-
-    accepted(check_training_loop(zero_after))
+    accepted(check_training_loop(loop(zero_grad="after")))
 
 
 def test_loop_accepts_tqdm_a_numpy_array_and_a_second_validation_pass():

@@ -2,7 +2,8 @@
 
 - ``make lab`` and the README's "Without make" line (binder/postBuild's config: tests/test_lab_settings.py)
   start a JupyterLab whose file browser shows the course root (README, notebooks, solutions, docs) and whose
-  printed link (and ``/``) opens notebooks/00_start_here.ipynb; 127.0.0.1 only, token required; ``--allow-root`` only as root.
+  printed link (and ``/``) opens notebooks/00_start_here.ipynb; 127.0.0.1 only, token required;
+  ``--allow-root`` only as root.
 - The instructor guide's rescue, ``from solutions.modes_01 import *``, works in a kernel started in notebooks/
   (where JupyterLab starts a notebook's kernel) and in one started outside the course.
 - The offline path (scripts/wheelhouse.sh install, make offline-setup) installs the course package whatever the

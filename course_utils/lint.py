@@ -293,20 +293,25 @@ def _mode_call(node: ast.Call) -> str | None:
     return None
 
 
-def _calls_in_order(node: ast.AST) -> Iterator[ast.Call]:
-    """Calls under an expression in evaluation order (arguments before the call), not entering lambdas or defs."""
-    if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return
-    if isinstance(node, ast.Call):
-        yield from _calls_in_order(node.func)
-        for a in node.args:
-            yield from _calls_in_order(a)
-        for k in node.keywords:
-            yield from _calls_in_order(k.value)
-        yield node
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _calls_in_order(child)
+def _calls_in_order(node: ast.AST) -> list[ast.Call]:
+    """Calls under an expression in evaluation order (arguments before the call), not entering lambdas or defs.
+    Iterative, so that a very long expression (``a + b + ...`` over thousands of terms) cannot overflow."""
+    out: list[ast.Call] = []
+    stack: list[tuple[ast.AST, bool]] = [(node, False)]
+    while stack:
+        item, ready = stack.pop()
+        if ready:
+            out.append(item)
+            continue
+        if isinstance(item, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(item, ast.Call):
+            stack.append((item, True))
+            children = [item.func, *item.args, *(k.value for k in item.keywords)]
+        else:
+            children = list(ast.iter_child_nodes(item))
+        stack.extend((child, False) for child in reversed(children))
+    return out
 
 
 def _walk_no_defs(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
@@ -1482,8 +1487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elsewhere = set().union(*(names for other, names in calls.items() if other != file)) if calls else set()
         try:
             findings = check_path(file, skipped, elsewhere)
-        except (OSError, ValueError, SyntaxError, UnicodeDecodeError) as error:
-            print(f"{file}: skipped: {error}", file=sys.stderr)
+        except (OSError, ValueError, SyntaxError, UnicodeDecodeError, RecursionError) as error:
+            print(f"{file}: skipped: {type(error).__name__}: {error}", file=sys.stderr)
             status = 2
             continue
         for s in skipped:

@@ -166,12 +166,16 @@ def make_loaders(train: Dataset, val: Dataset, batch_size: int = 64, seed: int =
     """Training loader (shuffled by a seeded generator) and validation loader (in order) for two datasets.
 
     ``drop_last=True`` drops a final short training batch, which avoids BatchNorm's error on a batch of one.
+    The validation loader has a generator of its own too: a ``DataLoader`` draws a seed from its generator each
+    time it is iterated, from torch's global one when it has none, which would shift the dropout masks of the
+    next training epoch.
     """
     check_int("batch_size", batch_size, minimum=1)
     check_int("seed", seed, minimum=0)
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator, drop_last=drop_last)
-    val_loader = DataLoader(val, batch_size=max(batch_size, 256), shuffle=False)
+    val_loader = DataLoader(val, batch_size=max(batch_size, 256), shuffle=False,
+                            generator=torch.Generator().manual_seed(seed))
     return train_loader, val_loader
 
 

@@ -1,0 +1,80 @@
+"""course_utils.loop_builder: the loop builder of notebook 04, its pure function, drawing and explorer."""
+import itertools
+
+import pytest
+from matplotlib.figure import Figure
+
+from course_utils.loop_builder import (CORRECT, EVAL_CALLS, NO_GRAD, TRAIN_CALLS, LoopRun, draw_loop, loop_builder,
+                                       loop_code, run_loop)
+
+EPOCHS = 6
+
+
+@pytest.mark.parametrize("train_call, eval_call, no_grad",
+                         list(itertools.product(TRAIN_CALLS, EVAL_CALLS, NO_GRAD)))
+def test_every_placement_records_what_it_ran(train_call, eval_call, no_grad):
+    run = run_loop(train_call, eval_call, no_grad, epochs=EPOCHS)
+    evals = eval_call == "before validation"
+    if train_call == "every epoch" or not evals:
+        assert run.train_mode == ["train"] * EPOCHS
+    else:   # once before the loop, or missing: a fresh model starts in training mode, then eval() sticks
+        assert run.train_mode == ["train"] + ["eval"] * (EPOCHS - 1)
+    assert run.val_mode == (["eval"] if evals else ["train"]) * EPOCHS
+    assert run.val_graph == [no_grad == "missing"] * EPOCHS
+    assert (run.verdict == "Correct loop") == ((train_call, eval_call, no_grad) == CORRECT), run.verdict
+
+
+def test_same_seed_same_training_steps_unless_the_mode_differs():
+    correct = run_loop(*CORRECT, epochs=EPOCHS)
+    no_eval = run_loop("every epoch", "missing", "around validation", epochs=EPOCHS)
+    no_grad_missing = run_loop("every epoch", "before validation", "missing", epochs=EPOCHS)
+    assert no_eval.train_loss == correct.train_loss, "validation in training mode did not shift the dropout masks"
+    assert no_grad_missing.val_loss == pytest.approx(correct.val_loss, abs=1e-6), \
+        "no_grad changes no number, only whether graphs are built"
+    misplaced = run_loop("once before the loop", "before validation", "around validation", epochs=EPOCHS)
+    assert misplaced.train_loss[0] == correct.train_loss[0] and misplaced.train_loss[1] != correct.train_loss[1]
+
+
+def test_misplaced_loop_ends_worse_on_every_seed_checked():
+    worse = [run_loop("once before the loop", "before validation", "around validation", 30, s).clean_val_loss
+             > run_loop(*CORRECT, 30, s).clean_val_loss for s in range(5)]
+    assert all(worse), worse
+
+
+def test_code_lines_mark_missing_calls():
+    lines = dict(loop_code("missing", "before validation", "missing"))
+    assert lines["    model.eval()"] and not lines["    # (no train() here)"]
+    assert not lines["    # (no torch.no_grad() here)"]
+    assert ("    with torch.no_grad():", True) in loop_code(*CORRECT)
+
+
+def test_draw_titles_the_problem():
+    run = run_loop("once before the loop", "before validation", "missing", epochs=EPOCHS)
+    fig = draw_loop(run, run_loop(*CORRECT, epochs=EPOCHS))
+    assert isinstance(fig, Figure)
+    title = fig._suptitle.get_text()
+    assert "eval mode from epoch 2" in title and "graphs" in title
+    with pytest.raises(TypeError, match="LoopRun"):
+        draw_loop({"train_mode": []})
+
+
+def test_explorer_redraws_with_the_verdict():
+    explorer = loop_builder(epochs=EPOCHS)
+    assert explorer.redraws == 1 and explorer.last_result[0].verdict == "Correct loop"
+    first = explorer.output.outputs[0]["data"]["image/png"]
+    explorer.controls["train_call"].value = "once before the loop"
+    assert explorer.redraws == 2 and "eval mode from epoch 2" in explorer.last_result[0].verdict
+    assert explorer.output.outputs[0]["data"]["image/png"] != first
+    assert isinstance(explorer.last_result[1], LoopRun) and explorer.last_result[1].verdict == "Correct loop"
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"train_call": "sometimes"}, ValueError, "'sometimes'"),
+    ({"eval_call": None}, ValueError, "None"),
+    ({"no_grad": "yes"}, ValueError, "'yes'"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"seed": -1}, ValueError, "-1"),
+])
+def test_bad_input_is_named(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        run_loop(**kwargs)

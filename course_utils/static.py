@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-LIVE_HINT = ("To change the setting, run this notebook live: in JupyterLab (<code>make lab</code>) or on Binder "
+LIVE_HINT = ("To use it, run this notebook live: in JupyterLab (<code>make lab</code>) or on Binder "
              '(<span class="course-live-links">see the launch links at the top of the page</span>).')
 """The sentence every static copy of an interactive widget ends with (the site build links the span)."""
 
@@ -150,7 +150,7 @@ def explorer_html(title: str | None, controls: Mapping[str, Any], default: Mappi
     if title:
         parts.append(f"<p><b>{html.escape(title)}</b></p>")
     caption = (f"Static copy of an interactive explorer, showing its default setting: {html.escape(setting)}. "
-               + LIVE_HINT)
+               + LIVE_HINT.replace("To use it,", "To explore other settings,"))
     if default is None:
         parts.append(f'<p class="course-static-note">{caption}</p>')
     else:

@@ -216,7 +216,7 @@ def render_widget(model_id: str, state: dict[str, dict], depth: int = 0) -> str 
         value, top = float(s.get("value", 0) or 0), float(s.get("max", 100) or 100)
         percent = 100 * value / top if top else 0
         return (f'{label}<progress value="{value:g}" max="{top:g}" aria-label="progress {percent:.0f}%">'
-                f"</progress> {percent:.0f}%")
+                f"</progress>")  # a tqdm bar's own text (beside it) says the percentage
     if model in ("ToggleButtonsModel", "RadioButtonsModel", "DropdownModel", "SelectModel"):
         labels = s.get("_options_labels", [])
         index = s.get("index")

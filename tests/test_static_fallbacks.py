@@ -75,7 +75,7 @@ def test_explorer_static_html_is_a_captioned_figure_with_alt_text():
     assert img.group(1) == e.output.outputs[0]["data"]["image/png"], "the figure is the default view"
     assert "3 bars" in img.group(2) and "x axis index" in img.group(2) and "bars = 3, color = Red" in img.group(2)
     assert "<figcaption" in page and "default setting: bars = 3, color = Red" in page
-    assert LIVE_HINT in page and "Binder" in page and "JupyterLab" in page
+    assert "To explore other settings, run this notebook live" in page and "Binder" in page and "JupyterLab" in page
     assert "<details>" not in page, "no variants were asked for"
 
 

@@ -155,7 +155,7 @@ def _default_progress_sink() -> Callable[[str, bool], None]:
     """Where progress goes: an updating line in a Jupyter output, or a carriage-return line on stderr."""
     try:
         from IPython import get_ipython
-        from IPython.display import HTML, display
+        from IPython.display import display
         shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython ships with the course
         shell = None
@@ -163,12 +163,12 @@ def _default_progress_sink() -> Callable[[str, bool], None]:
         handle: list = []
 
         def to_notebook(text: str, final: bool) -> None:
-            markup = HTML(f'<div class="course-progress" style="color:#555;font-family:monospace">'
-                          f"{html.escape(text)}</div>")
+            bundle = {"text/html": f'<div class="course-progress" style="color:#555;font-family:monospace">'
+                                   f"{html.escape(text)}</div>", "text/plain": text}
             if handle:
-                handle[0].update(markup)
+                handle[0].update(bundle, raw=True)
             else:
-                handle.append(display(markup, display_id=True))
+                handle.append(display(bundle, raw=True, display_id=True))
         return to_notebook
 
     def to_stderr(text: str, final: bool) -> None:

@@ -678,13 +678,19 @@ def test_a_check_over_its_budget_is_stopped():
 
 def test_an_outer_alarm_survives_a_check():
     fired = []
-    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+
+    def outer(*_args):
+        fired.append(1)
+
+    previous = signal.signal(signal.SIGALRM, outer)
     try:
         signal.setitimer(signal.ITIMER_REAL, 30)
         accepted(core.run_checks("ex", [core.Check("quick", lambda: None, "h", budget=1)], "ok"))
+        rejected(core.run_checks("ex", [core.Check("slow", lambda: time.sleep(2), "h", budget=0.2)], "ok"),
+                 "stopped")
         remaining, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 25 < remaining <= 30, "the outer timer keeps running"
-        assert signal.getsignal(signal.SIGALRM) is not previous and not fired
+        assert signal.getsignal(signal.SIGALRM) is outer and not fired, "the outer handler is back, not called"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

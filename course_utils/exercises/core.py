@@ -121,7 +121,7 @@ class _Alarms:
             yield
             return
         if not self._stack:  # keep whatever alarm was set before (e.g. pytest-timeout) and restore it after
-            remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+            remaining, _interval = signal.getitimer(signal.ITIMER_REAL)
             self._saved = (signal.signal(signal.SIGALRM, self._handler), remaining, time.monotonic())
             signal.setitimer(signal.ITIMER_REAL, 0)
         entry = (time.monotonic() + seconds, message)

@@ -219,7 +219,8 @@ def timed(fn: Callable, limit: float, what: str, advice: str) -> Callable:
     """Wrap the learner's ``fn`` so that one call may take at most ``limit`` seconds.
 
     A call that takes longer is stopped (POSIX, main thread) or reported once it returns, with a
-    :class:`TooSlow` whose message reads "your function took 5.2 s for one call on <what>; <advice>".
+    :class:`TooSlow` whose message reads "your code took 5.2 s for one call <what>; <advice>" (or "took more
+    than <limit> s ... and was stopped").
     Every call also advances the progress line.
     """
     require_callable("fn", fn)
@@ -270,9 +271,10 @@ def python_functions_refused(functions: Sequence[Callable], message: str) -> Ite
     """Record calls of the given functions inside the block, however they are reached.
 
     Python functions are matched by code object (``sys.setprofile``), so ``m.train()``, ``nn.Module.train(m)``, a
-    saved ``t = nn.Module.train`` or ``m.apply(lambda c: c.train())`` are all seen; built-in functions (e.g.
-    ``np.random.seed``) by identity. After the block, an ``AssertionError(message)`` is raised if any was called
-    (``{name}`` in the message names the first).
+    saved ``t = nn.Module.train`` or ``m.apply(lambda c: c.train())`` are all seen; built-in C functions by
+    identity (compiled Cython functions such as ``np.random.seed`` are not seen: :func:`reseeding_refused` swaps
+    that one out instead). After the block, an ``AssertionError(message)`` is raised if any was called (``{name}``
+    in the message names the first).
     """
     codes = {f.__code__: f.__name__ for f in functions if hasattr(f, "__code__")}
     builtins = {id(f): getattr(f, "__name__", repr(f)) for f in functions if not hasattr(f, "__code__")}

@@ -825,6 +825,13 @@ def test_loop_rejects_a_missing_zero_grad():
     assert "zero_grad" in feedback.hint
 
 
+def test_loop_rejects_an_optimizer_of_its_own():
+    def own_optimizer(model, train_loader, val_loader, optimizer, epochs):
+        return loop()(model, train_loader, val_loader, torch.optim.SGD(model.parameters(), lr=0.05), epochs)
+
+    rejected(check_training_loop(own_optimizer), "not through the optimizer your function was given")
+
+
 def test_loop_accepts_zero_grad_after_the_step():
     accepted(check_training_loop(loop(zero_grad="after")))
 

@@ -336,9 +336,12 @@ def check_training_loop(train_model: Callable) -> Feedback:
         stale = sum(p.stale_steps for p in r.passes)
         assert not stale, (f"{stale} optimizer steps used gradients that still held earlier batches' gradients: "
                            "loss.backward() adds to .grad, so clear it first")
-        assert r.weights_changed and all(p.steps for p in r.passes if p.trains), (
-            "the weights did not change in every epoch: the optimizer never stepped" if not r.weights_changed else
-            "in some epoch the optimizer never stepped")
+        assert r.weights_changed, "the weights did not change: the optimizer never stepped"
+        steps = [p.steps for p in r.passes if p.trains]
+        assert any(steps), ("the weights changed, but not through the optimizer your function was given: call "
+                            "optimizer.step() on the `optimizer` argument (its learning rate is part of the set-up)")
+        assert all(steps), (f"in epoch {steps.index(0) + 1} the optimizer never stepped: call optimizer.step() "
+                            "after each loss.backward()")
 
     def losses_right() -> None:
         r = state["report"]

@@ -332,6 +332,8 @@ class ModeWatcher:
         self._frozen_eval: set[str] = set()
         self._frozen_reported: set[str] = set()
         self._bn_candidates: list[tuple[str, nn.Module]] = []
+        self._bn_params: dict[str, list[nn.Parameter]] = {}
+        self._bn_checked = False
         self._active = False
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -353,6 +355,8 @@ class ModeWatcher:
         self._frozen_reported = set()
         self._bn_candidates = [(n, m) for n, m in self._candidates
                                if any(isinstance(s, _bn._BatchNorm) and is_mode_dependent(s) for s in m.modules())]
+        self._bn_params = {n: list(m.parameters()) for n, m in self._bn_candidates}
+        self._bn_checked = False
         if self._mode_dependent:
             self._handles.append(self.model.register_forward_hook(self._after_forward))
             if self.model.training:
@@ -422,9 +426,10 @@ class ModeWatcher:
         """A training step while a frozen submodule with BatchNorm is in training mode and never was in eval."""
         updating: list[str] = []
         for name, module in self._bn_candidates:
-            if any(name == r or name.startswith(r + ".") for r in self._frozen_reported | set(updating)):
-                continue
-            if module.training and name not in self._frozen_eval and _is_frozen(module):
+            if not module.training or name in self._frozen_eval or any(
+                    p.requires_grad for p in self._bn_params[name]):
+                continue  # the usual case ends at the first trainable parameter
+            if not any(name == r or name.startswith(r + ".") for r in (*self._frozen_reported, *updating)):
                 updating.append(name)
         if not updating or not any(p.requires_grad for p in self.model.parameters()):
             return
@@ -446,9 +451,11 @@ class ModeWatcher:
                 self._scan_frozen()
             if not torch.is_grad_enabled():
                 self._check_eval_in_train_mode()
-            elif self._bn_candidates and "frozen_bn_updating" not in self.ignore:
+            elif self._bn_candidates and not self._bn_checked and "frozen_bn_updating" not in self.ignore:
+                self._bn_checked = True  # once per stretch of training-mode forwards: keeps the hook cheap
                 self._check_frozen_bn_training()
             return
+        self._bn_checked = False
         if torch.is_grad_enabled() and ("train_step_in_eval", "") not in self._seen:
             self._watch_backward(output)
 

@@ -623,9 +623,11 @@ def laplace_noise(layer, x):
     (noise_layer(lambda s, x: x + 0.1 * torch.randn_like(x)), "it should be 0.5"),
     (noise_layer(lambda s, x: x * (1 + s.std * torch.randn_like(x))), "standard deviation"),
     (noise_layer(lambda s, x: x.add_(s.std * torch.randn_like(x))), "in place"),
+    (noise_layer(lambda s, x: s.std * torch.randn_like(x)), "it is the noise alone"),
     (Foward, "a typo for `forward`"),
 ], ids=["uniform of the right std", "plus or minus std", "laplace of the right std", "reseeds", "seeded generator",
-        "one draw per column", "one draw for all", "std ignored", "multiplicative", "in place", "foward"])
+        "one draw per column", "one draw for all", "std ignored", "multiplicative", "in place", "noise without x",
+        "foward"])
 def test_gaussian_noise_rejects(cls, phrase):
     rejected(check_gaussian_noise(cls), phrase)
 

@@ -75,6 +75,8 @@ def _ks_to_normal(sample: torch.Tensor, std: float) -> float:
 def _train_noise(cls: type) -> None:
     for seed, std in enumerate((0.5, 2.0)):
         noise = _noise(cls, std, torch.full((N,), 3.0), seed)
+        assert abs(float(noise.mean()) + 3.0) > 0.5, (
+            "with x = 3 your output has mean about 0: it is the noise alone. Return x + noise, not the noise")
         assert float(noise.abs().max()) > 0, "in training mode the output equals the input: no noise was added"
         assert float(noise.max() - noise.min()) > 0, (
             "the same noise value was added to every element: draw one independent number per element "

@@ -361,7 +361,7 @@ def changes(before: dict[str, Any], model: Any) -> list[str]:
 # --- the engine ----------------------------------------------------------------------------------------------
 
 def _raised_by_torch(error: BaseException) -> bool:
-    """Whether the innermost frame of ``error``'s traceback is in torch's own code (e.g. nn.Module's missing forward)."""
+    """Whether the innermost frame of ``error``'s traceback is in torch's own code (nn.Module's missing forward)."""
     import torch
 
     tb = error.__traceback__

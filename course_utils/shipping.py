@@ -73,12 +73,13 @@ def _short_reason(reason: str) -> str:
 
 
 def compile_steps(model: nn.Module, schedule: Sequence[str | Mapping[str, bool]], x: torch.Tensor,
-                  backend: str = "eager") -> list[CompileStep]:
+                  backend: str = "eager", train_with_grad: bool = False) -> list[CompileStep]:
     """Compile ``model`` and call it once per entry of ``schedule``; record what Dynamo did at each call.
 
     Each entry is ``"train"`` or ``"eval"`` (``model.train()``/``model.eval()`` before the call) or a dict
     ``{qualified name: training flag}`` as :func:`course_utils.modes.get_modes` returns (set with
-    :func:`~course_utils.modes.set_modes`, for partial modes). Calls run under ``torch.no_grad()``.
+    :func:`~course_utils.modes.set_modes`, for partial modes). Calls run under ``torch.no_grad()``, except calls in
+    training mode when ``train_with_grad=True`` (as in a real loop: training with autograd, validation without).
 
     This resets Dynamo's caches and counters first (``torch._dynamo.reset()``), so the counts are this model's.
     ``backend="eager"`` (default) or ``"aot_eager"`` need no C compiler.
@@ -92,6 +93,8 @@ def compile_steps(model: nn.Module, schedule: Sequence[str | Mapping[str, bool]]
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be an input tensor for the model, got {type(x).__name__}")
     check_choice("backend", backend, ("eager", "aot_eager"))
+    if not isinstance(train_with_grad, bool):
+        raise TypeError(f"train_with_grad must be True or False, got {train_with_grad!r}")
     from torch import _dynamo
     from torch._dynamo.utils import counters, guard_failures
 
@@ -109,7 +112,7 @@ def compile_steps(model: nn.Module, schedule: Sequence[str | Mapping[str, bool]]
         flags = {r.training for r in mode_report(model)}
         mode = "train" if flags == {True} else "eval" if flags == {False} else "mixed"
         before = counters["stats"]["unique_graphs"]
-        with torch.no_grad():
+        with torch.set_grad_enabled(train_with_grad and mode == "train"):
             compiled(x)
         graphs = counters["stats"]["unique_graphs"]
         failures = _guard_failures()

@@ -29,6 +29,13 @@ def test_compile_recompiles_once_per_mode_and_keeps_both_graphs():
     assert "recompiled because" in table and len(table.splitlines()) == 7
 
 
+def test_compile_train_validate_loop_keeps_two_graphs():
+    steps = compile_steps(demo_model(), ["train", "eval"] * 3, demo_inputs(), train_with_grad=True)
+    assert [s.graphs for s in steps] == [1, 2, 2, 2, 2, 2] and "grad_mode" in steps[1].reason
+    with pytest.raises(TypeError, match="train_with_grad"):
+        compile_steps(demo_model(), ["train"], demo_inputs(), train_with_grad="yes")
+
+
 def test_compile_partial_modes_add_a_graph():
     model = demo_model()
     mixed = {**get_modes(model.train()), "1": False}

@@ -10,7 +10,7 @@ Steps:
    course's own environment, two at a time. A hidden first cell makes every matplotlib figure's plain-text form its
    description (``course_utils.static.describe_figure``), which becomes the image's alt text; the cell is removed
    afterwards. Executed copies are cached under ``build/site-cache/`` by a key that covers the notebook, every file
-   of ``course_utils/``, ``data/``, the requirements, this script and the installed torch/matplotlib/ipywidgets
+   of ``course_utils/``, ``data/``, the requirements, the hidden cell and the installed torch/matplotlib/ipywidgets
    versions: a change to the machinery re-executes, a rebuild with nothing changed does not.
 2. **Make widgets static**: a page has no kernel, so every widget view is dropped. Course widgets carry their own
    static HTML (``course_utils.static``: explorer figure + caption, quiz with answers in ``<details>``, module
@@ -84,7 +84,7 @@ def _files_for_key() -> list[Path]:
     files = sorted(p for p in (ROOT / "course_utils").rglob("*") if p.is_file() and "__pycache__" not in p.parts
                    and p.suffix != ".pyc")
     files += sorted(p for p in (ROOT / "data").rglob("*") if p.is_file())
-    files += [ROOT / "requirements.txt", ROOT / "pyproject.toml", Path(__file__).resolve()]
+    files += [ROOT / "requirements.txt", ROOT / "pyproject.toml"]
     return [p for p in files if p.exists()]
 
 
@@ -100,10 +100,9 @@ def _versions() -> str:
 
 def machinery_digest() -> str:
     """SHA-256 of everything an executed notebook depends on besides itself (course_utils, data, versions...)."""
-    digest = hashlib.sha256(_versions().encode())
+    digest = hashlib.sha256(_versions().encode() + KERNEL_SETUP.encode())  # what the build adds to a run
     for path in _files_for_key():
-        label = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
-        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -363,6 +362,53 @@ def localize_markdown(text: str) -> str:
     return REMOTE_IMAGE.sub(lambda m: m.group(1) or "image", text)
 
 
+MD_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def repository_url() -> str:
+    """Where the repository's files can be browsed: ``COURSE_REPO_URL``, else GitHub from ``binder/badges.py``."""
+    if os.environ.get("COURSE_REPO_URL"):
+        return os.environ["COURSE_REPO_URL"].rstrip("/")
+    repo = "OWNER/train-eval-course"
+    try:
+        sys.path.insert(0, str(ROOT / "binder"))
+        import badges
+
+        repo = badges.REPO
+    except Exception:  # noqa: BLE001 - keep the default
+        pass
+    finally:
+        sys.path.remove(str(ROOT / "binder"))
+    return f"https://github.com/{repo}"
+
+
+def rewrite_repo_links(text: str, source: str, pages: set[str]) -> str:
+    """Links from ``source`` (a path in the repository) to repository files that are not site pages (e.g. a
+    test folder, a script) become links to the repository's own view of them; links to pages stay relative.
+
+    ``pages`` holds the repository paths that have a page on the site (``docs/x.md``, ``notebooks/y.ipynb``...).
+    A link to a path that exists nowhere is left alone, so Sphinx reports it as broken.
+    """
+    base = (ROOT / source).parent
+
+    def fix(match: re.Match) -> str:
+        label, target = match.group(1), match.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+            return match.group(0)
+        path, _, fragment = target.partition("#")
+        try:
+            relative = (base / path).resolve().relative_to(ROOT.resolve()).as_posix()
+        except ValueError:
+            return match.group(0)
+        if relative in pages or not (ROOT / relative).exists():
+            return match.group(0)
+        kind = "tree" if (ROOT / relative).is_dir() else "blob"
+        url = f"{repository_url()}/{kind}/main/{relative}" + (f"#{fragment}" if fragment else "")
+        return f"[{label}]({url})"
+
+    return MD_LINK.sub(fix, text)
+
+
 def _page(title: str, body: str) -> str:
     return f"# {title}\n\n{body}\n"
 
@@ -373,6 +419,15 @@ def assemble_source(src: Path, executed: dict[Path, Path]) -> dict[str, Any]:
 
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
+    docs = sorted((ROOT / "docs").glob("*.md"))
+    solutions = sorted((ROOT / "solutions").glob("*_[0-9][0-9].py"))
+    extras_md = [r for r in ("data/README.md", "bench/notebooks.md") if (ROOT / r).exists()]
+    pages = ({f"notebooks/{n.name}" for n in executed} | {f"docs/{d.name}" for d in docs} | {"README.md", "solutions"}
+             | set(extras_md))
+
+    def localize(text: str, source: str) -> str:
+        return rewrite_repo_links(localize_markdown(text), source, pages)
+
     alt_text: dict[str, str] = {}
     summary: dict[str, Any] = {"notebooks": {}}
     for notebook, path in executed.items():
@@ -380,15 +435,14 @@ def assemble_source(src: Path, executed: dict[Path, Path]) -> dict[str, Any]:
         summary["notebooks"][notebook.name] = staticize(nb, notebook, alt_text)
         for cell in nb.cells:
             if cell.cell_type == "markdown":
-                cell.source = localize_markdown(cell.source)
+                cell.source = localize(cell.source, f"notebooks/{notebook.name}")
         nbformat.write(nb, src / "notebooks" / notebook.name)
 
-    docs = sorted((ROOT / "docs").glob("*.md"))
     (src / "docs").mkdir()
     for doc in docs:
-        (src / "docs" / doc.name).write_text(localize_markdown(doc.read_text(encoding="utf-8")), encoding="utf-8")
+        (src / "docs" / doc.name).write_text(localize(doc.read_text(encoding="utf-8"), f"docs/{doc.name}"),
+                                             encoding="utf-8")
 
-    solutions = sorted((ROOT / "solutions").glob("*_[0-9][0-9].py"))
     (src / "solutions").mkdir()
     rows = []
     for solution in solutions:
@@ -407,14 +461,13 @@ def assemble_source(src: Path, executed: dict[Path, Path]) -> dict[str, Any]:
               + "\n".join(s.stem for s in solutions) + "\n```"), encoding="utf-8")
 
     extras = []
-    for relative in ("data/README.md", "bench/notebooks.md"):
-        if (ROOT / relative).exists():
-            (src / relative).parent.mkdir(parents=True, exist_ok=True)
-            (src / relative).write_text(localize_markdown((ROOT / relative).read_text(encoding="utf-8")),
-                                        encoding="utf-8")
-            extras.append(relative.removesuffix(".md"))
+    for relative in extras_md:
+        (src / relative).parent.mkdir(parents=True, exist_ok=True)
+        (src / relative).write_text(localize((ROOT / relative).read_text(encoding="utf-8"), relative),
+                                    encoding="utf-8")
+        extras.append(relative.removesuffix(".md"))
 
-    readme = localize_markdown((ROOT / "README.md").read_text(encoding="utf-8"))
+    readme = localize((ROOT / "README.md").read_text(encoding="utf-8"), "README.md")
     readme = readme.replace("](solutions/)", "](solutions/index.md)")
     toc = ("\n\n```{toctree}\n:hidden:\n:caption: Notebooks\n\n"
            + "\n".join(f"notebooks/{n.stem}" for n in executed)

@@ -257,3 +257,16 @@ def test_nothing_is_loaded_from_another_host(site):
     assert not problems, "loaded from another host:\n" + "\n".join(problems[:40])
     mathjax = site.html / "_static" / "mathjax" / "tex-svg-full.js"
     assert mathjax.stat().st_size > 1_000_000, "MathJax is served from the site itself"
+
+
+def test_links_to_repository_files_that_are_not_pages_go_to_the_repository(monkeypatch):
+    monkeypatch.setenv("COURSE_REPO_URL", "https://example.org/course")
+    pages = {"docs/binder.md", "notebooks/02_dropout.ipynb"}
+    text = ("[corpus](../tests/lint_cases/) [page](binder.md#x) [nb](../notebooks/02_dropout.ipynb) "
+            "[web](https://a.b/c) [gone](../nowhere/file.txt) ![img](pic.png) [script](../scripts/build_site.py#L3)")
+    out = build_site.rewrite_repo_links(text, "docs/lint.md", pages)
+    assert "[corpus](https://example.org/course/tree/main/tests/lint_cases)" in out
+    assert "[script](https://example.org/course/blob/main/scripts/build_site.py#L3)" in out
+    for kept in ("[page](binder.md#x)", "[nb](../notebooks/02_dropout.ipynb)", "[web](https://a.b/c)",
+                 "[gone](../nowhere/file.txt)", "![img](pic.png)"):
+        assert kept in out, f"{kept} must stay as it is"

@@ -1,14 +1,17 @@
 """`make lab` as a learner meets it: the printed link, opened in Chromium, shows JupyterLab with notebook 00 open
 and its kernel idle, the file browser in notebooks/, and one click on the file browser's home (folder) icon
-shows the whole course: README, notebooks, solutions, docs.
+shows the whole course: README, notebooks, solutions, docs. Closing 00's tab shuts its kernel down (the
+JupyterLab setting binder/overrides.json, which make setup installs into the venv).
 
 The server is the exact command ``make lab`` runs (``make -n lab``), serving the course folder itself, with the
 test's private settings (autosave off, so nothing is written to the course) and its own token.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +68,24 @@ def test_make_lab_link_opens_00_with_the_course_in_the_file_browser(lab_browser,
         state = page.evaluate(JS_STATE)
         assert name in state["current"], f"{name} should still be the current tab: {state}"
         assert COURSE_ROOT_ENTRIES <= set(state["names"]), f"the course root should show {COURSE_ROOT_ENTRIES}: {state}"
+
+        # Closing the tab shuts the notebook's kernel down (binder/overrides.json, installed by make setup).
+        assert len(sessions(server)) == 1, f"00 should have one kernel session: {sessions(server)}"
+        page.click("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon")
+        # The kernel's language_info marks the notebook changed, so JupyterLab asks; a learner may discard.
+        page.click(".jp-Dialog button:has-text('Discard')", timeout=10_000)
+        deadline = time.monotonic() + 30
+        while sessions(server) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert not sessions(server), (
+            f"closing 00's tab left its kernel running: {sessions(server)}; make setup installs "
+            f"binder/overrides.json into {sys.prefix}/share/jupyter/lab/settings/overrides.json")
     finally:
         context.close()
-        server.stop()  # SIGTERM: the server shuts 00's kernel down with it
+        server.stop()  # SIGTERM: the server shuts any kernel left down with it
+
+
+def sessions(server) -> list[dict]:
+    status, _, body = server.get("/api/sessions")
+    assert status == 200, f"GET /api/sessions answered {status}"
+    return json.loads(body)

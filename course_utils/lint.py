@@ -606,6 +606,20 @@ class _Checker:
             return None  # no recursion through factories
         return self._kind_of(value)
 
+    @staticmethod
+    def _pretrained(call: ast.AST, kind: str) -> bool:
+        """Whether a factory call loads trained weights (``weights=...``, ``pretrained=True``, hub models)."""
+        if kind.startswith("hub:"):
+            return True
+        if not isinstance(call, ast.Call) or not kind.startswith("torchvision:"):
+            return False
+        for k in call.keywords:
+            if k.arg == "pretrained" and _const(k.value) not in (False, None):
+                return True
+            if k.arg == "weights" and _const(k.value) is not None:
+                return True
+        return bool(call.args) and _const(call.args[0]) not in (False, None)
+
     def mode_layers(self, kind: str | None, seen: frozenset = frozenset()) -> bool | None:
         """Whether a model of this kind has a mode-dependent layer: True, False, or None (cannot tell)."""
         if not kind:
@@ -756,8 +770,8 @@ class _Checker:
     def exec_stmt(self, stmt: ast.stmt, st: _State, grad: tuple[str, int], frame: _Frame,
                   body: list[ast.stmt]) -> _State:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if frame.func is not None:
-                st.defs[stmt.name] = stmt
+            st.defs[stmt.name] = stmt
+            if frame.func is not None or stmt not in self.functions.values():  # nested, or defined in a loop
                 self.nested_seen.setdefault(stmt, st.copy())
             return st
         if isinstance(stmt, ast.ClassDef):
@@ -896,7 +910,9 @@ class _Checker:
             elif kind == "loaded":
                 st.modes[name] = frozenset({_Origin("unknown", line, "torch.load() (restores the saved mode)")})
             else:
-                st.modes[name] = frozenset({_Origin("train", line, _NEW)})
+                pretrained = self._pretrained(self._unwrap(value), kind)
+                st.modes[name] = frozenset({_Origin("train", line, "a pretrained model starts in training mode"
+                                                    if pretrained else _NEW)})
             return
         source = _dotted(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
         if source is None and isinstance(inner, ast.Call):
@@ -958,6 +974,11 @@ class _Checker:
                 st.frozen.pop(receiver, None)
             return
         if _is_step(node):
+            for arg in node.args:  # optimizer.step(closure): the closure runs the training forward
+                if isinstance(arg, ast.Name) and (arg.id in st.defs or arg.id in self.functions):
+                    fn = st.defs.get(arg.id) or self.functions[arg.id]
+                    self.enter(fn, None, None, ast.Call(func=arg, args=[], keywords=[], lineno=node.lineno),
+                               st, grad, frame)
             self.training_step(node, st, frame)
             return
         fn, cls, bind_self = self._resolve_function(node, st, frame)
@@ -967,7 +988,8 @@ class _Checker:
         if name and self.is_model(name, st, frame) or (
                 method in ("forward", "generate") and receiver and self.is_model(receiver, st, frame)):
             key = name if method not in ("forward", "generate") else receiver
-            self.forward(key, node, st, grad, frame, body)
+            # Hugging Face generate() runs under torch.no_grad() itself: an evaluation
+            self.forward(key, node, st, ("off", node.lineno) if method == "generate" else grad, frame, body)
             return
         self.unknown_call(node, st, grad, frame, body)
 

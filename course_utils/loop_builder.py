@@ -189,7 +189,7 @@ def _cell(x: int, y: int, color: str):
     return Rectangle((x, y + 0.08), 1, 0.84, color=color, linewidth=0)
 
 
-def loop_builder(epochs: int = 30, seed: int = 0) -> Any:
+def loop_explorer(epochs: int = 30, seed: int = 0) -> Any:
     """The explorer: choose where ``train()``, ``eval()`` and ``no_grad()`` go; the loop runs (or comes from the
     cache) and the figure redraws."""
     from .widgets import Explorer
@@ -216,4 +216,4 @@ def loop_builder(epochs: int = 30, seed: int = 0) -> Any:
 
 
 __all__ = ["TRAIN_CALLS", "EVAL_CALLS", "NO_GRAD", "CORRECT", "LoopRun", "run_loop", "loop_code", "draw_loop",
-           "loop_builder"]
+           "loop_explorer"]

@@ -341,6 +341,32 @@ def bench_explorers(max_fresh: int = 4, budget_s: float = 40.0) -> list[dict]:
     return rows
 
 
+BUDGET_SWEEP_S = 5.0
+MIN_SWEEP_SPEEDUP = 8.0
+
+
+def bench_sweep(repeats: int = 3) -> dict:
+    """Notebook 05's "Is it luck?" sweep (20 seeds x 2 placements, trained at once) against the same 40 runs
+    trained one after another as ``compare_placements`` trains them: median wall and CPU seconds."""
+    from course_utils import experiments as E
+
+    wall, cpu = [], []
+    for _ in range(repeats):
+        E._seed_runs.cache_clear()  # noqa: SLF001 - time a fresh sweep, not the cache
+        t0, c0 = time.perf_counter(), time.process_time()
+        comparison = E.seed_comparison("digits")
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    E.clear_cache()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for seed in E.SWEEP_SEEDS:
+        E.compare_placements("digits", ("inside", "outside"), seed=seed)
+    seq_wall, seq_cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"sweep_s": _median(wall), "sweep_cpu_s": _median(cpu), "sequential_s": seq_wall,
+            "sequential_cpu_s": seq_cpu, "worse": comparison.worse, "n": len(comparison.seeds),
+            "ok": _median(wall) <= BUDGET_SWEEP_S and seq_wall / _median(wall) >= MIN_SWEEP_SPEEDUP}
+
+
 def micro_markdown(core: int | None) -> str:
     """Run the micro-benchmarks in this process (pinned like the kernels) and return their markdown."""
     import torch
@@ -367,6 +393,24 @@ def micro_markdown(core: int | None) -> str:
             f"| inside one `ModeWatcher` kept open | {watcher['open_ms']:.3f} | {over_open:+.0%} |",
             "",
         ]
+    sweep = bench_sweep()
+    lines += [
+        "Notebook 05's 20-seed sweep (digits, seeds 0-19, correct and misplaced placement: 40 runs of 60 epochs), "
+        "trained as one batched model, against the same 40 runs one after another (`compare_placements`, "
+        "which also validates every epoch); sweep: median of 3:",
+        "",
+        "| | wall (s) | CPU (s) |",
+        "|---|---:|---:|",
+        f"| 20-seed sweep, 2 placements | {sweep['sweep_s']:.2f} | {sweep['sweep_cpu_s']:.2f} |",
+        f"| 40 runs one after another | {sweep['sequential_s']:.1f} | {sweep['sequential_cpu_s']:.1f} |",
+        f"| speed-up | {sweep['sequential_s'] / sweep['sweep_s']:.1f}x | "
+        f"{sweep['sequential_cpu_s'] / sweep['sweep_cpu_s']:.1f}x |",
+        "",
+        f"Budgets: sweep <= {BUDGET_SWEEP_S:.0f} s and >= {MIN_SWEEP_SPEEDUP:.0f}x faster: "
+        f"{'ok' if sweep['ok'] else 'MISSED'}. (The misplaced run was worse on {sweep['worse']} of {sweep['n']} "
+        "seeds.)",
+        "",
+    ]
     rows = bench_explorers()
     if rows:
         lines += ["Explorer latency from a control change to the new output (compute + draw + PNG), median:", "",

@@ -4,7 +4,7 @@ import itertools
 import pytest
 from matplotlib.figure import Figure
 
-from course_utils.loop_builder import (CORRECT, EVAL_CALLS, NO_GRAD, TRAIN_CALLS, LoopRun, draw_loop, loop_builder,
+from course_utils.loop_builder import (CORRECT, EVAL_CALLS, NO_GRAD, TRAIN_CALLS, LoopRun, draw_loop, loop_explorer,
                                        loop_code, run_loop)
 
 EPOCHS = 6
@@ -59,7 +59,7 @@ def test_draw_titles_the_problem():
 
 
 def test_explorer_redraws_with_the_verdict():
-    explorer = loop_builder(epochs=EPOCHS)
+    explorer = loop_explorer(epochs=EPOCHS)
     assert explorer.redraws == 1 and explorer.last_result[0].verdict == "Correct loop"
     first = explorer.output.outputs[0]["data"]["image/png"]
     explorer.controls["train_call"].value = "once before the loop"

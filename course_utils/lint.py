@@ -896,6 +896,13 @@ class _Checker:
             if mode and chained is None:
                 chained = mode
             node = node.func.value
+        if isinstance(inner, (ast.Name, ast.Attribute)) and _dotted(inner) == name:
+            if chained:  # model = model.to(device).eval(): the same model, maybe a new mode
+                st.set_mode(name, _Origin(chained, value.lineno, f"{name}.{chained}()"))
+            return  # model = model.to(device): the same model, same mode
+        if isinstance(inner, ast.Call) and name in {_dotted(self._unwrap(a)) for a in
+                                                    [*inner.args, *(k.value for k in inner.keywords)]}:
+            return  # model = train_model(model, ...) / prepare(model): the helper returns the model it was given
         for key in [k for k in st.modes if k == name or k.startswith(name + ".")]:
             del st.modes[key]
         st.kinds.pop(name, None)

@@ -297,3 +297,23 @@ def test_old_and_non_python_notebooks(tmp_path, capsys):
                              "metadata": {"kernelspec": {"language": "R"}}}))
     assert main([str(r)]) == 2
     assert "is a R notebook, not Python" in capsys.readouterr().err
+
+
+def test_reassigning_the_same_model_keeps_its_mode():
+    src = """
+        import torch, torch.nn as nn
+        def fit(model, opt):
+            for epoch in range(3):
+                opt.zero_grad()
+                model(torch.randn(4, 2)).sum().backward()
+                opt.step()
+                model.eval()
+            return model
+        model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+        model = model.to("cpu")
+        model = fit(model, torch.optim.SGD(model.parameters(), lr=0.1))
+        with torch.no_grad():
+            model(torch.randn(4, 2))
+    """
+    assert _codes(src) == [(4, "train-outside-loop")]  # and no eval-missing: fit() left it in eval mode
+    assert _codes(src.replace("model.eval()", "pass")) == [(13, "eval-missing")]

@@ -28,5 +28,6 @@ model_conv = torchvision.models.resnet18(weights='IMAGENET1K_V1')
 for param in model_conv.parameters():
     param.requires_grad = False  # EXPECT frozen-bn-train bug: BN of the frozen ResNet updates in train phase
 model_conv.fc = nn.Linear(model_conv.fc.in_features, 2)
+model_conv = model_conv.to('cpu')
 optimizer_conv = torch.optim.SGD(model_conv.fc.parameters(), lr=0.001, momentum=0.9)
 model_conv = train_model(model_conv, nn.CrossEntropyLoss(), optimizer_conv, {'train': [], 'val': []})

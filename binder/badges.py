@@ -130,8 +130,23 @@ Course (opens notebook 00, the environment check):
 - The environment is `binder/requirements.txt` (CPU-only torch and torchvision from PyTorch's CPU wheel index,
   the same versions and packages as `requirements.txt`, less the browser-test tools playwright and
   pytest-playwright), `binder/runtime.txt` (Python 3.11) and `binder/postBuild` (installs `course_utils` and
-  makes JupyterLab open notebook 00 by default). The CPU build keeps the Python packages near 1.3 GiB instead of
+  `solutions`, and the two settings files below). The CPU build keeps the Python packages near 1.3 GiB instead of
   5.7 GiB with the default CUDA torch (see [jupyterhub.md](jupyterhub.md#4-image-size-on-paper-the-cpu-image-was-not-built-here)).
+
+## Kernels: one per open notebook, and how to get one back
+Every open notebook has its own kernel (0.3-0.9 GB each), and mybinder.org stops a session that goes over 2 GB.
+So that a walk through the course does not pile up kernels, Binder runs JupyterLab with two settings:
+- **Closing a notebook's tab shuts its kernel down** (`binder/overrides.json`: JupyterLab's *Shut down kernel*
+  setting of the notebook tracker, `kernelShutdown`, which postBuild installs as the default of the image). If
+  JupyterLab asks whether to save the notebook first, *Save* or *Discard* closes the tab and shuts the kernel
+  down (*Cancel* keeps both). Reopen the notebook
+  and a new kernel starts; run its cells again (*Run > Run All Cells*), as every notebook runs top to bottom in
+  seconds. A learner can turn the setting off in *Settings > Settings Editor > Notebook > Shut down kernel*.
+- **A kernel that has run nothing for 20 minutes is shut down**, even if its notebook is still open
+  (`binder/jupyter_server_config.py`: Jupyter Server's `MappingKernelManager.cull_idle_timeout = 1200`,
+  `cull_connected = True`; a kernel running a cell is never culled). The notebook then shows *No Kernel* in its
+  toolbar and *Disconnected* in the status bar; *Kernel > Restart Kernel and Run All Cells* starts a new kernel
+  and runs the notebook again (the old kernel's variables are gone).
 
 ## Publishing the links
 The links above use the placeholder repository `{REPO}` on branch `{BRANCH}`. Replace `OWNER` in

@@ -110,7 +110,11 @@ def test_postbuild_installs_course_utils(main_reqs):
     assert os.access(post, os.X_OK), "binder/postBuild must be executable"
     text = post.read_text()
     assert re.search(r"pip install .*--no-deps -e \.", text), "binder/postBuild should pip install -e . (no deps)"
-    assert badges.START in text, "binder/postBuild should make JupyterLab open the start notebook by default"
+    installs_config = r"cp binder/jupyter_server_config\.py \"\$\{HOME\}/\.jupyter/jupyter_server_config\.py\""
+    assert re.search(installs_config, text), (
+        "binder/postBuild should install binder/jupyter_server_config.py as ~/.jupyter/jupyter_server_config.py")
+    assert badges.START in (BINDER / "jupyter_server_config.py").read_text(), (
+        "binder/jupyter_server_config.py should make JupyterLab open the start notebook by default")
 
 
 def test_runtime_python():

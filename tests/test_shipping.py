@@ -44,6 +44,16 @@ def test_compile_partial_modes_add_a_graph():
     assert steps[2].mode == "mixed" and "dropout.py" in steps[2].reason
 
 
+def test_compile_past_the_recompile_limit_makes_no_new_graph():
+    import torch._dynamo
+
+    model = demo_model()
+    mixed = {**get_modes(model.train()), "1": False}
+    with torch._dynamo.config.patch(recompile_limit=2):
+        steps = compile_steps(model, ["train", "eval", mixed, mixed], demo_inputs())
+    assert [s.graphs for s in steps] == [1, 2, 2, 2]
+
+
 def test_compile_without_mode_dependent_layers_never_recompiles_on_mode():
     plain = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2))
     assert [s.graphs for s in compile_steps(plain, ["train", "eval", "train"], demo_inputs())] == [1, 1, 1]

@@ -5,8 +5,8 @@ Measures, each in a fresh cache:
 1. the side-by-side comparison cell: ``compare_placements("digits")`` (three runs) plus its figure rendered to PNG;
 2. an explorer change that hits the cache (back to a setting already drawn): must redraw in < 0.1 s;
 3. an explorer change to a new configuration (train + redraw): a new placement (one run), a new seed (the
-   chosen run and the correct run with the same settings) and the slider's maximum of 100 epochs (two runs, the
-   worst case): must take < 3 s.
+   chosen run and the correct run with the same settings; the 20-seed view is cached across seeds) and the slider's
+   maximum of 100 epochs (two runs and a new 20-seed sweep, the worst case): must take < 3 s.
 
 Run it on one core, as on a Binder or a busy laptop:
 
@@ -42,11 +42,11 @@ def bench(repeats: int) -> dict[str, list[float]]:
         E.clear_cache()
         times["comparison cell"].append(_timed(lambda: figure_to_png(E.comparison_figure(E.compare_placements("digits")))))
         E.clear_cache()
-        explorer = E.pitfall_explorer(seed=10 + i)       # default view: placement "outside"
+        explorer = E.pitfall_explorer(seed=i % 20)       # default view: placement "outside" (seeds 0-19)
         controls = explorer.controls
         times["explorer: new placement"].append(_timed(lambda: setattr(controls["placement"], "value", "never_eval")))
-        times["explorer: new seed"].append(_timed(lambda: setattr(controls["seed"], "value", 50 + i)))
-        times["explorer: cached setting"].append(_timed(lambda: setattr(controls["seed"], "value", 10 + i)))
+        times["explorer: new seed"].append(_timed(lambda: setattr(controls["seed"], "value", (i + 7) % 20)))
+        times["explorer: cached setting"].append(_timed(lambda: setattr(controls["seed"], "value", i % 20)))
         times["explorer: 100 epochs"].append(_timed(lambda: setattr(controls["epochs"], "value", 100)))
         assert explorer.last_error is None, explorer.last_error
     return times

@@ -70,14 +70,26 @@ def flag_copies(model):
     return sum(m.training for m in model.modules())
 
 
+def adds_a_hook(model):
+    model.register_forward_hook(lambda *_: None)
+    return sum(m.training for m in model.modules())
+
+
+def leaves_a_mark(model):
+    model.counted = True
+    return sum(m.training for m in model.modules())
+
+
 @pytest.mark.parametrize("answer, phrase", [
+    (adds_a_hook, "changed the model (hooks of (model))"),
+    (leaves_a_mark, "changed the model (attributes of (model))"),
     (counts_then_evals, "changed the model"),
     (trains_then_counts, "changed the model"),
     (lambda m: sum(c.training for c in m.children()), "modules are in training mode"),
     (lambda m: len(list(m.modules())) if m.training else 0, "modules are in training mode"),
     (lambda m: float(sum(x.training for x in m.modules())), "return an int"),
     (lambda m: torch.tensor([x.training for x in m.modules()]).sum(), "return an int"),
-], ids=["evals after counting", "trains before counting", "children only", "root flag only", "float", "tensor"])
+], ids=["adds a hook", "sets an attribute", "evals after counting", "trains before counting", "children only", "root flag only", "float", "tensor"])
 def test_count_training_rejects(answer, phrase):
     rejected(check_count_training(answer), phrase)
 
@@ -333,13 +345,20 @@ def hard_coded_batch(x, running_mean, running_var, weight, bias, training, momen
     return out, mean, (1 - momentum) * running_var + momentum * unbiased
 
 
+def eps_in_running_var(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
+    out, mean, var = reference_batchnorm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+    return out, mean, var + eps if training else var
+
+
 @pytest.mark.parametrize("answer, phrase", [
     (with_torch_layer, "compute BatchNorm by hand"),
     (with_functional(F.batch_norm), "called torch's batch_norm"),
     (with_functional(imported_batch_norm), "called torch's batch_norm"),
     (with_instance_norm, "called torch's instance_norm"),
     (hard_coded_batch, "a batch of 2 rows"),
-], ids=["nn.BatchNorm1d", "F.batch_norm", "imported batch_norm", "instance_norm trick", "batch size 16 hard-coded"])
+    (eps_in_running_var, "training mode, eps=0.1"),
+], ids=["nn.BatchNorm1d", "F.batch_norm", "imported batch_norm", "instance_norm trick", "batch size 16 hard-coded",
+        "eps added to the running variance"])
 def test_batchnorm_rejects(answer, phrase):
     rejected(check_batchnorm1d_forward(answer), phrase)
 

@@ -114,6 +114,12 @@ def _eps_inside_sqrt(fn: Callable) -> None:
         _close("the output", out, want, f"{'training' if training else 'evaluation'} mode, tiny variance, eps=1e-4")
 
 
+def _eps_not_in_running_stats(fn: Callable) -> None:
+    (_, mean, var), (_, want_mean, want_var) = _run(fn, _data(seed=9), True, eps=0.1)
+    _close("new_running_mean", mean, want_mean, "training mode, eps=0.1")
+    _close("new_running_var", var, want_var, "training mode, eps=0.1")
+
+
 def _eval_mode(fn: Callable) -> None:
     (out, mean, var), (want, want_mean, want_var) = _run(fn, _data(seed=4), False)
     _close("the output", out, want, "evaluation mode")
@@ -159,6 +165,9 @@ def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
               "in evaluation mode, do not use any statistic of the batch: only the running statistics."),
         Check("eps", lambda: _eps_inside_sqrt(fn),
               "divide by torch.sqrt(var + eps): eps goes inside the square root."),
+        Check("eps and the running statistics", lambda: _eps_not_in_running_stats(fn),
+              "eps only goes under the square root of the normalization; the running statistics are updated "
+              "with the plain batch mean and unbiased batch variance."),
     ]
     return run_checks("batchnorm1d_forward", checks,
                       "your BatchNorm1d matches torch's in both modes: batch statistics (biased variance) and the "

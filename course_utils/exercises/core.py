@@ -326,8 +326,8 @@ def reseeding_refused(what: str) -> Iterator[None]:
 
 
 def model_state(model: Any) -> dict[str, Any]:
-    """Everything a read-only function must leave alone: each module's mode, each parameter's requires_grad and
-    value, each buffer's value (for :func:`changes`)."""
+    """Everything a read-only function must leave alone: each module's mode, hooks and attribute names, each
+    parameter's requires_grad and value, each buffer's value (for :func:`changes`)."""
     import torch
     import torch.nn as nn
 
@@ -335,7 +335,11 @@ def model_state(model: Any) -> dict[str, Any]:
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     state: dict[str, Any] = {}
     for name, module in model.named_modules():
-        state[f"mode of {name or '(model)'}"] = module.training
+        label = name or "(model)"
+        state[f"mode of {label}"] = module.training
+        state[f"hooks of {label}"] = tuple(len(getattr(module, hooks, {})) for hooks in (
+            "_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks"))
+        state[f"attributes of {label}"] = tuple(sorted(k for k in vars(module) if not k.startswith("_")))
     for name, param in model.named_parameters():
         state[f"requires_grad of {name}"] = param.requires_grad
     for name, tensor in model.state_dict().items():

@@ -6,7 +6,8 @@ Measures, each in a fresh cache:
 2. an explorer change that hits the cache (back to a setting already drawn): must redraw in < 0.1 s;
 3. an explorer change to a new configuration (train + redraw): a new placement (one run), a new seed (the
    chosen run and the correct run with the same settings; the 20-seed view is cached across seeds) and the slider's
-   maximum of 100 epochs (two runs and a new 20-seed sweep, the worst case): must take < 3 s.
+   maximum of 100 epochs (two runs and a new 20-seed sweep, the worst case): < 3 s for a new seed, < 4 s for a new
+   placement (two runs and a sweep), < 5 s at 100 epochs.
 
 Run it on one core, as on a Binder or a busy laptop:
 
@@ -24,8 +25,8 @@ import torch
 from course_utils import experiments as E
 from course_utils.plots import figure_to_png
 
-LIMITS = {"comparison cell": 10.0, "explorer: cached setting": 0.1, "explorer: new placement": 3.0,
-          "explorer: new seed": 3.0, "explorer: 100 epochs": 3.0}
+LIMITS = {"comparison cell": 10.0, "explorer: cached setting": 0.1, "explorer: new placement": 4.0,
+          "explorer: new seed": 3.0, "explorer: 100 epochs": 5.0}
 
 
 def _timed(fn) -> float:

@@ -156,3 +156,38 @@ def test_make_setup_installs_the_overrides_into_the_venv():
     if Path(sys.prefix).resolve() == (ROOT / ".venv").resolve():
         assert installed.is_file() and json.loads(installed.read_text()) == json.loads(OVERRIDES.read_text()), (
             f"{installed} should be a copy of binder/overrides.json: run make setup")
+
+
+# --- docs/jupyterhub.md gives hubs the same settings ---------------------------------------------------------
+
+HUB_DOC = ROOT / "docs" / "jupyterhub.md"
+
+
+def binder_culling() -> dict:
+    return {k: v for k, v in load_server_config().MappingKernelManager.items() if k != "cull_busy"}
+
+
+def test_hub_dockerfile_culling_json_is_loaded_by_jupyter(tmp_path):
+    found = re.search(r"echo \\\n\s*'(\{\"MappingKernelManager\".*?\})'", HUB_DOC.read_text())
+    assert found, "docs/jupyterhub.md: the Dockerfile should write the kernel-culling JSON"
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "jupyter_server_config.json").write_text(found.group(1))
+    env = dict(private_env(tmp_path), JUPYTER_CONFIG_DIR=str(config_dir))
+    out = subprocess.run([str(BIN / "jupyter"), "lab", "--show-config-json"], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    assert json.loads(out).get("MappingKernelManager") == binder_culling(), (
+        f"the hub's culling settings differ from binder/jupyter_server_config.py: {out}")
+
+
+def test_hub_extra_files_match_binder():
+    import yaml
+
+    blocks = re.findall(r"```yaml\n(.*?)```", HUB_DOC.read_text(), re.S)
+    extra = [yaml.safe_load(b)["singleuser"]["extraFiles"] for b in blocks if "extraFiles" in b]
+    assert len(extra) == 1, "docs/jupyterhub.md should give one singleuser.extraFiles block"
+    files = {entry["mountPath"]: entry["data"] for entry in extra[0].values()}
+    overrides = [data for path, data in files.items() if path.endswith("/share/jupyter/lab/settings/overrides.json")]
+    assert overrides == [json.loads(OVERRIDES.read_text())], f"extraFiles overrides differ from binder/: {files}"
+    culling = [data for path, data in files.items() if path.endswith("/jupyter_server_config.json")]
+    assert culling == [{"MappingKernelManager": binder_culling()}], f"extraFiles culling differs from binder/: {files}"

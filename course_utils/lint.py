@@ -531,6 +531,40 @@ class _Checker:
                         if name:
                             self.model_names.add(name)
         self.model_names.discard("self")
+        self._collect_optimized()
+
+    def _collect_optimized(self) -> None:
+        """Models whose parameters go to an optimizer built in this file (``torch.optim.X(model.parameters())``,
+        parameter groups, a list of them). ``self.optimized`` stays None when the file builds no optimizer."""
+        optimizers = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and (
+            (self.aliases.resolve(n.func) or "").startswith("torch.optim.") or
+            re.search(r"optim|adam|sgd|rmsprop|lbfgs|adagrad|lion|lamb", (_dotted(n.func) or "").split(".")[-1], re.I))]
+        if not optimizers:
+            self.optimized: set[str] | None = None
+            return
+        self.optimized = set()
+        for opt in optimizers:
+            for node in ast.walk(opt):
+                if isinstance(node, ast.Call):
+                    receiver, method = _method(node)
+                    if receiver and method in ("parameters", "named_parameters"):
+                        self.optimized.add(receiver.split(".")[0])
+                if isinstance(node, ast.Name):
+                    self.optimized.add(node.id)  # a model or a list of parameters passed in directly
+        for node in ast.walk(self.tree):  # params = list(model.parameters()) + ...; then SGD(params)
+            if isinstance(node, ast.Assign) and any(isinstance(n, ast.Name) and n.id in self.optimized
+                                                    for t in node.targets for n in ast.walk(t)):
+                for sub in ast.walk(node.value):
+                    if isinstance(sub, ast.Call) and _method(sub)[1] in ("parameters", "named_parameters") \
+                            and _method(sub)[0]:
+                        self.optimized.add(_method(sub)[0].split(".")[0])
+
+    def _is_optimized(self, key: str, frame: _Frame) -> bool:
+        """Whether the model behind ``key`` is one that an optimizer of this file updates (True when unknown)."""
+        if self.optimized is None:
+            return True
+        shown = self._shown(key, frame).split(".")[0]
+        return shown in self.optimized or key.split(".")[0] in self.optimized or shown in ("self",)
 
     # -- what things are ----------------------------------------------------------------------------------------
     def _unwrap(self, node: ast.AST) -> ast.AST:
@@ -1253,6 +1287,8 @@ class _Checker:
             evals = [o for o in fwd.origins if o.mode == "eval"]
             if not evals or fwd.key in st.frozen or fwd.key.split(".")[0] in st.frozen:
                 continue  # a frozen model trained in eval mode (only a new head learns) is deliberate
+            if not self._is_optimized(fwd.key, fwd.frame):
+                continue  # a teacher or target network in eval mode: the backward() trains another model
             severity, latent = self._latent(fwd.key, st)
             looped = [o for o in evals if o.loop]
             where = self._site(fwd.line, fwd.frame, fwd.key)

@@ -905,6 +905,10 @@ class _Checker:
         if not isinstance(loop, (ast.For, ast.AsyncFor)) or not isinstance(loop.iter, ast.Call):
             return
         receiver, method = _method(loop.iter)
+        if receiver and method in ("modules", "named_modules", "children", "named_children") and any(
+                isinstance(n, ast.Call) and _mode_call(n) == "eval" for n in _walk_no_defs(loop.body)):
+            self._eval_frozen_parts(receiver, loop.lineno, st)  # for m in model.modules(): if BN: m.eval()
+            return
         if not receiver or method not in ("parameters", "named_parameters"):
             return
         for node in _walk_no_defs(loop.body):
@@ -914,6 +918,14 @@ class _Checker:
                     st.frozen.setdefault(receiver, node.lineno)
                 elif _const(node.value) is True and not any(isinstance(n, ast.If) for n in loop.body):
                     st.frozen.pop(receiver, None)
+
+    @staticmethod
+    def _eval_frozen_parts(model: str, line: int, st: _State) -> None:
+        """Layers of ``model`` put in eval mode one by one (its BatchNorm, typically): its frozen parts now keep
+        their statistics, until the next ``model.train()``."""
+        for key in list(st.frozen):
+            if key == model or key.startswith(model + ".") or model.startswith(key + "."):
+                st.set_mode(key, _Origin("eval", line, f"the layers of {model} put in eval mode one by one"))
 
     def assign(self, target: ast.AST, value: ast.AST, st: _State, frame: _Frame) -> None:
         name = _dotted(target)
@@ -1007,6 +1019,11 @@ class _Checker:
             # trained weights: the model is no longer "new", its mode now matters
             st.modes[receiver] = frozenset(_Origin(o.mode, o.line, _LOADED_NEW, o.loop) if o.how == _NEW else o
                                            for o in st.lookup(receiver))
+        if method == "apply" and receiver and node.args and isinstance(node.args[0], ast.Name):
+            fn = st.defs.get(node.args[0].id) or self.functions.get(node.args[0].id)
+            if fn is not None and any(isinstance(n, ast.Call) and _mode_call(n) == "eval" for n in ast.walk(fn)):
+                self._eval_frozen_parts(receiver, node.lineno, st)  # model.apply(set_bn_eval)
+            return
         if method == "requires_grad_" and receiver:
             flag = _const(_arg(node, 0, "requires_grad"))
             if flag is False:

@@ -6,6 +6,9 @@ prints one line per finding, ``path:line: CODE message``, and exits with status 
 otherwise (2 for a path it cannot read). For a notebook, ``line`` counts the lines of all code cells joined in
 order (as ``jupyter nbconvert --to script`` would without its headers) and the message ends with the cell number
 and the line within that cell. A cell or file that cannot be read as Python is reported on stderr with the reason.
+``--format flake8`` prints ``path:line:1: CODE message``; ``--format json`` a list of objects (path, line, code,
+severity, message). Given several files or a directory, a function that another file calls is judged at those
+calls rather than on its own.
 
 The checker follows the code: it walks every statement in order (cells in order, loops at any depth, both branches
 of an ``if``, ``with``/``try`` bodies, ``if __name__ == "__main__":``), keeps the last mode call on each model

@@ -317,3 +317,13 @@ def test_reassigning_the_same_model_keeps_its_mode():
     """
     assert _codes(src) == [(4, "train-outside-loop")]  # and no eval-missing: fit() left it in eval mode
     assert _codes(src.replace("model.eval()", "pass")) == [(13, "eval-missing")]
+
+
+def test_docs_show_the_current_corpus_figures():
+    """docs/lint.md's table is what scripts/lint_corpus.py measures now (rerun it with --markdown after a change)."""
+    script = _corpus_script()
+    scores, _, _, files = script.measure(script.load_lint(None))
+    table = script.table(scores, markdown=True)
+    docs = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    assert table in docs, f"update docs/lint.md with:\n{table}"
+    assert f"has {files} short files" in docs

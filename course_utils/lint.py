@@ -47,7 +47,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 CODES: tuple[str, ...] = ("train-outside-loop", "functional-dropout-training", "layer-in-forward", "eval-missing",
                           "train-in-eval", "frozen-bn-train", "sdpa-dropout-training")

@@ -10,7 +10,7 @@ LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup
+.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup site-wheelhouse
 
 setup: $(STAMP) $(LAB_OVERRIDES)
 
@@ -44,9 +44,15 @@ notebooks: setup
 SITE_STAMP := $(VENV)/.site-installed
 site-setup: $(SITE_STAMP)
 
+# With wheelhouse/requirements-site.txt (make site-wheelhouse, online once) the site tools install with no network.
+SITE_OFFLINE := $(if $(wildcard wheelhouse/requirements-site.txt),--no-index --find-links wheelhouse)
 $(SITE_STAMP): $(STAMP) requirements-site.txt
-	$(BIN)/python -m pip install --upgrade-strategy only-if-needed -r requirements-site.txt
+	$(BIN)/python -m pip install --upgrade-strategy only-if-needed $(SITE_OFFLINE) -r requirements-site.txt
 	@touch $(SITE_STAMP)
+
+site-wheelhouse: setup
+	$(BIN)/python -m pip download --dest wheelhouse --only-binary=:all: -r requirements-site.txt
+	cp requirements-site.txt wheelhouse/requirements-site.txt
 
 site: site-setup
 	$(BIN)/python scripts/build_site.py --fresh

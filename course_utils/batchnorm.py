@@ -21,8 +21,9 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
 
-from ._validate import check_choice, check_float, check_int
-from .dropout import one_thread
+from ._validate import check_choice, check_float, check_int, check_module
+from .modes import evaluating
+from .runtime import one_thread
 from .plots import RUN_COLORS, new_figure
 from .widgets import Explorer
 
@@ -219,5 +220,40 @@ def batchnorm_explorer(mode: str = "train", batch_size: int = 8, momentum: float
                     title="nn.BatchNorm1d(1) fed batches from N(3, 2²)")
 
 
-__all__ = ["MODES", "MOMENTUM_CHOICES", "BatchNormStream", "batchnorm_explorer", "batchnorm_stream",
+
+
+
+# --- stale running statistics (notebook 05) -------------------------------------------------------------------
+
+def batchnorm_mismatch(model: nn.Module, x: torch.Tensor) -> list[float]:
+    """For each BatchNorm layer of ``model``: how far its ``running_mean`` is from the actual mean of its input
+    on ``x``, relative to that mean (``|actual - running| / |actual|``, 0 = the running statistics fit the data).
+
+    In eval mode BatchNorm normalizes with ``running_mean``/``running_var``; when they are stale, each unit is
+    shifted by a wrong amount. The model's modes are left as they were.
+    """
+    check_module("model", model)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of inputs, got {type(x).__name__}")
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+              and m.running_mean is not None]
+    if not layers:
+        raise ValueError("model has no BatchNorm layer with running statistics")
+    inputs: dict[int, torch.Tensor] = {}
+    handles = [layer.register_forward_pre_hook(lambda mod, args, i=i: inputs.__setitem__(i, args[0].detach()))
+               for i, layer in enumerate(layers)]
+    try:
+        with evaluating(model), torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    mismatch = []
+    for i, layer in enumerate(layers):
+        actual = inputs[i].mean(0)
+        mismatch.append(float((actual - layer.running_mean).norm() / actual.norm().clamp_min(1e-12)))
+    return mismatch
+
+
+__all__ = ["batchnorm_mismatch", "MODES", "MOMENTUM_CHOICES", "BatchNormStream", "batchnorm_explorer", "batchnorm_stream",
            "draw_batchnorm", "running_stats", "sample_outputs_in_batches"]

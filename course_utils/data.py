@@ -216,3 +216,33 @@ def toy_2d_tensors(kind: str = "moons", n_train: int = 200, n_val: int = 400, no
     check_int("n_val", n_val, minimum=2)
     x, y = make_toy_2d(kind, n_train + n_val, noise, seed)
     return TensorDataset(x[:n_train], y[:n_train]), TensorDataset(x[n_train:], y[n_train:])
+
+
+class TensorBatches:
+    """Mini-batches of a ``TensorDataset`` sliced straight from its tensors: what a ``DataLoader`` over the same
+    data yields, without fetching the samples one by one (about twice as fast for tiny models).
+
+    With ``shuffle=True`` each pass draws a new order from ``generator`` (which :func:`~course_utils.training.fit`
+    re-seeds), so runs are reproducible; ``drop_last=True`` drops a final short batch.
+    """
+
+    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 drop_last: bool = False) -> None:
+        if not isinstance(dataset, TensorDataset):
+            raise TypeError(f"dataset must be a TensorDataset, got {type(dataset).__name__}")
+        self.x, self.y = dataset.tensors
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0)) if shuffle else None
+
+    def __len__(self) -> int:
+        n = len(self.y)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.y)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for i in range(len(self)):
+            index = order[i * self.batch_size:(i + 1) * self.batch_size]
+            yield self.x[index], self.y[index]

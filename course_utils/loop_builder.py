@@ -90,7 +90,8 @@ def run_loop(train_call: str = "every epoch", eval_call: str = "before validatio
 
 @functools.lru_cache(maxsize=64)
 def _run_loop(train_call: str, eval_call: str, no_grad: str, epochs: int, seed: int) -> LoopRun:
-    from .experiments import SETUPS, TensorBatches, datasets
+    from .data import TensorBatches
+    from .placement import SETUPS, datasets
 
     setup = SETUPS["digits"]
     train, val = datasets("digits")

@@ -27,8 +27,9 @@ from matplotlib.figure import Figure
 from torch.utils.data import TensorDataset
 
 from ._validate import check_choice, check_float, check_int, check_module
-from .data import digits_tensors, toy_2d_tensors
+from .data import TensorBatches, digits_tensors, toy_2d_tensors
 from .models import mlp
+from .modes import evaluating
 from .plots import PLACEMENT_LABELS, color_for, draw_histories, new_figure
 from .runtime import one_thread
 from .plots import seed_strip
@@ -81,36 +82,6 @@ class Run:
     def clean_gap(self) -> float:
         """Validation loss minus training loss, both measured on the final model in eval mode."""
         return self.clean_val_loss - self.clean_train_loss
-
-
-class TensorBatches:
-    """Mini-batches of a ``TensorDataset`` sliced straight from its tensors: what a ``DataLoader`` over the same
-    data yields, without fetching the samples one by one (about twice as fast for tiny models).
-
-    With ``shuffle=True`` each pass draws a new order from ``generator`` (which :func:`~course_utils.training.fit`
-    re-seeds), so runs are reproducible; ``drop_last=True`` drops a final short batch.
-    """
-
-    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool = False, seed: int = 0,
-                 drop_last: bool = False) -> None:
-        if not isinstance(dataset, TensorDataset):
-            raise TypeError(f"dataset must be a TensorDataset, got {type(dataset).__name__}")
-        self.x, self.y = dataset.tensors
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0)) if shuffle else None
-
-    def __len__(self) -> int:
-        n = len(self.y)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.y)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for i in range(len(self)):
-            index = order[i * self.batch_size:(i + 1) * self.batch_size]
-            yield self.x[index], self.y[index]
 
 
 @functools.lru_cache(maxsize=4)
@@ -266,42 +237,6 @@ def seed_figure(comparison: SeedComparison, highlight: int | None = SHIPPED_SEED
     return fig
 
 
-# --- what a misplaced train() does to BatchNorm -------------------------------------------------------------------
-
-def batchnorm_mismatch(model: nn.Module, x: torch.Tensor) -> list[float]:
-    """For each BatchNorm layer of ``model``: how far its ``running_mean`` is from the actual mean of its input
-    on ``x``, relative to that mean (``|actual - running| / |actual|``, 0 = the running statistics fit the data).
-
-    In eval mode BatchNorm normalizes with ``running_mean``/``running_var``; when they are stale, each unit is
-    shifted by a wrong amount. The model's modes are left as they were.
-    """
-    check_module("model", model)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a tensor of inputs, got {type(x).__name__}")
-    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-              and m.running_mean is not None]
-    if not layers:
-        raise ValueError("model has no BatchNorm layer with running statistics")
-    inputs: dict[int, torch.Tensor] = {}
-    handles = [layer.register_forward_pre_hook(lambda mod, args, i=i: inputs.__setitem__(i, args[0].detach()))
-               for i, layer in enumerate(layers)]
-    saved = {name: m.training for name, m in model.named_modules()}
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-        for name, m in model.named_modules():
-            m.training = saved[name]
-    mismatch = []
-    for i, layer in enumerate(layers):
-        actual = inputs[i].mean(0)
-        mismatch.append(float((actual - layer.running_mean).norm() / actual.norm().clamp_min(1e-12)))
-    return mismatch
-
-
 # --- figures -----------------------------------------------------------------------------------------------------
 
 def _check_runs(runs: Mapping[str, Run]) -> None:
@@ -361,12 +296,8 @@ def _boundary_axes(ax: Any, run: Run, data: TensorDataset, resolution: int) -> N
     gx, gy = torch.meshgrid(torch.linspace(float(lo[0]), float(hi[0]), resolution),
                             torch.linspace(float(lo[1]), float(hi[1]), resolution), indexing="xy")
     grid = torch.stack([gx.flatten(), gy.flatten()], 1)
-    model = run.model
-    saved = model.training
-    model.eval()
-    with torch.no_grad():
-        prob = torch.softmax(model(grid), 1)[:, 1].reshape(resolution, resolution)
-    model.train(saved)
+    with evaluating(run.model), torch.no_grad():
+        prob = torch.softmax(run.model(grid), 1)[:, 1].reshape(resolution, resolution)
     ax.contourf(gx.numpy(), gy.numpy(), prob.numpy(), levels=10, cmap="RdBu_r", alpha=0.45, vmin=0, vmax=1)
     ax.contour(gx.numpy(), gy.numpy(), prob.numpy(), levels=[0.5], colors=color_for(run.placement), linewidths=2)
     ax.scatter(x[:, 0].numpy(), x[:, 1].numpy(), c=y.numpy(), cmap="RdBu_r", s=18, edgecolors="white",
@@ -490,6 +421,6 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
                           "and the plots redraw; the bottom row repeats the comparison on 20 seeds.")
 
 
-__all__ = ["SETUPS", "SHIPPED_SEED", "SWEEP_SEEDS", "seed_sweep", "seed_comparison", "seed_figure", "Run", "TensorBatches", "one_thread", "datasets", "train_run", "compare_placements", "clear_cache",
-           "batchnorm_mismatch", "summary_table", "comparison_figure", "boundary_figure", "explorer_compute",
+__all__ = ["SETUPS", "SHIPPED_SEED", "SWEEP_SEEDS", "seed_sweep", "seed_comparison", "seed_figure", "Run", "datasets", "train_run", "compare_placements", "clear_cache",
+           "summary_table", "comparison_figure", "boundary_figure", "explorer_compute",
            "explorer_draw", "PitfallView", "pitfall_explorer"]

@@ -174,7 +174,7 @@ def sweep(train: TensorDataset, val: TensorDataset, placement: str, seeds: Seque
     """Train :func:`course_utils.models.mlp` with ``train()`` placed as ``placement``, once per seed, all at once.
 
     Seed ``s`` starts from the weights ``torch.manual_seed(s); mlp(...)`` gives and shuffles its batches with a
-    generator seeded ``s`` (as :func:`course_utils.experiments.train_run` does); the batches drop a short last one.
+    generator seeded ``s`` (as :func:`course_utils.placement.train_run` does); the batches drop a short last one.
     Adam with learning rate ``lr``; validation uses ``val`` whole, under ``no_grad``, after every
     ``validate_every``-th epoch and after the last (the records hold only those epochs). ``"never_eval"``
     validates in training mode, which changes BatchNorm's running statistics, so it validates every epoch.

@@ -348,7 +348,7 @@ MIN_SWEEP_SPEEDUP = 8.0
 def bench_sweep(repeats: int = 3) -> dict:
     """Notebook 05's "Is it luck?" sweep (20 seeds x 2 placements, trained at once) against the same 40 runs
     trained one after another as ``compare_placements`` trains them: median wall and CPU seconds."""
-    from course_utils import experiments as E
+    from course_utils import placement as E
 
     wall, cpu = [], []
     for _ in range(repeats):

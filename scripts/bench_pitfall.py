@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from course_utils import experiments as E
+from course_utils import placement as E
 from course_utils.plots import figure_to_png
 
 LIMITS = {"comparison cell": 10.0, "explorer: cached setting": 0.1, "explorer: new placement": 4.0,

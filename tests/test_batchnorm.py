@@ -4,7 +4,8 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
 
-from course_utils.batchnorm import (BatchNormStream, batchnorm_explorer, batchnorm_stream, draw_batchnorm,
+from course_utils.models import mlp
+from course_utils.batchnorm import (BatchNormStream, batchnorm_mismatch, batchnorm_explorer, batchnorm_stream, draw_batchnorm,
                                     running_stats, sample_outputs_in_batches)
 
 
@@ -134,3 +135,23 @@ def test_explorer_bad_arguments():
         batchnorm_explorer(momentum=0.3)
     with pytest.raises(ValueError, match="65"):
         batchnorm_explorer(batch_size=65)
+
+
+def test_batchnorm_mismatch():
+    torch.manual_seed(0)
+    model = mlp(3, (5,), 2, batchnorm=True)
+    x = torch.randn(64, 3) + 4
+    stale = batchnorm_mismatch(model, x)
+    model.train()
+    with torch.no_grad():
+        for _ in range(200):
+            model(x)
+    fresh = batchnorm_mismatch(model, x)
+    assert len(stale) == 1 and fresh[0] < 0.01 < stale[0]
+    assert model.training and all(m.training for m in model.modules()), "modes restored"
+    with pytest.raises(ValueError, match="no BatchNorm"):
+        batchnorm_mismatch(nn.Linear(3, 2), x)
+    with pytest.raises(TypeError, match="list"):
+        batchnorm_mismatch(model, [1.0])
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        batchnorm_mismatch("model", x)

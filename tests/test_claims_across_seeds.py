@@ -9,7 +9,8 @@ import statistics
 import pytest
 import torch
 
-from course_utils import experiments as E
+from course_utils import placement as E
+from course_utils.batchnorm import batchnorm_mismatch
 
 SEEDS = E.SWEEP_SEEDS
 
@@ -67,8 +68,8 @@ def test_running_statistics_go_stale_in_the_misplaced_run(digits):
     x = E.datasets("digits")[0].tensors[0]
     stale = []
     for s in SEEDS:
-        inside = E.batchnorm_mismatch(digits["inside"].seed_model(s), x)
-        outside = E.batchnorm_mismatch(digits["outside"].seed_model(s), x)
+        inside = batchnorm_mismatch(digits["inside"].seed_model(s), x)
+        outside = batchnorm_mismatch(digits["outside"].seed_model(s), x)
         stale.append(all(o > 3 * i for i, o in zip(inside, outside)))
     assert count(stale) == 20
 

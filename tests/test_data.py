@@ -9,6 +9,7 @@ import pytest
 from torch.utils.data import TensorDataset
 
 from course_utils import data as D
+from course_utils.data import TensorBatches
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +134,21 @@ def test_toy_2d_tensors_split_sizes():
     assert len(train) == 20 and len(val) == 30
     x, _ = D.make_toy_2d("spirals", 50, 0.25, 1)
     assert torch.equal(torch.cat([train.tensors[0], val.tensors[0]]), x)
+
+
+# --- TensorBatches ---------------------------------------------------------------------------------------------
+
+def test_tensor_batches():
+    data = TensorDataset(torch.arange(10.0).unsqueeze(1), torch.arange(10))
+    batches = list(TensorBatches(data, 4))
+    assert [len(y) for _, y in batches] == [4, 4, 2] and len(TensorBatches(data, 4)) == 3
+    assert [len(y) for _, y in TensorBatches(data, 4, drop_last=True)] == [4, 4]
+    shuffled = TensorBatches(data, 10, shuffle=True, seed=0)
+    first = next(iter(shuffled))[1]
+    assert sorted(first.tolist()) == list(range(10)) and first.tolist() != list(range(10))
+    shuffled.generator.manual_seed(0)
+    assert torch.equal(next(iter(shuffled))[1], first), "re-seeding the generator repeats the order"
+    with pytest.raises(TypeError, match="list"):
+        TensorBatches([1, 2], 2)
+    with pytest.raises(ValueError, match="0"):
+        TensorBatches(data, 0)

@@ -1,4 +1,4 @@
-"""Unit tests for course_utils.experiments: the placement runs, the claims notebook 05 makes on other seeds,
+"""Unit tests for course_utils.placement: the placement runs, the claims notebook 05 makes on other seeds,
 the figures and the explorer driven headlessly."""
 import time
 
@@ -8,7 +8,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 from torch.utils.data import TensorDataset
 
-from course_utils import experiments as E
+from course_utils import placement as E
 from course_utils.models import mlp
 
 
@@ -52,44 +52,6 @@ def test_train_run_rejects_bad_input(kwargs, error, words):
 def test_compare_placements_rejects_a_string():
     with pytest.raises(ValueError, match="'inside'"):
         E.compare_placements("moons", "inside")
-
-
-# --- TensorBatches and batchnorm_mismatch ----------------------------------------------------------------------
-
-def test_tensor_batches():
-    data = TensorDataset(torch.arange(10.0).unsqueeze(1), torch.arange(10))
-    batches = list(E.TensorBatches(data, 4))
-    assert [len(y) for _, y in batches] == [4, 4, 2] and len(E.TensorBatches(data, 4)) == 3
-    assert [len(y) for _, y in E.TensorBatches(data, 4, drop_last=True)] == [4, 4]
-    shuffled = E.TensorBatches(data, 10, shuffle=True, seed=0)
-    first = next(iter(shuffled))[1]
-    assert sorted(first.tolist()) == list(range(10)) and first.tolist() != list(range(10))
-    shuffled.generator.manual_seed(0)
-    assert torch.equal(next(iter(shuffled))[1], first), "re-seeding the generator repeats the order"
-    with pytest.raises(TypeError, match="list"):
-        E.TensorBatches([1, 2], 2)
-    with pytest.raises(ValueError, match="0"):
-        E.TensorBatches(data, 0)
-
-
-def test_batchnorm_mismatch():
-    torch.manual_seed(0)
-    model = mlp(3, (5,), 2, batchnorm=True)
-    x = torch.randn(64, 3) + 4
-    stale = E.batchnorm_mismatch(model, x)
-    model.train()
-    with torch.no_grad():
-        for _ in range(200):
-            model(x)
-    fresh = E.batchnorm_mismatch(model, x)
-    assert len(stale) == 1 and fresh[0] < 0.01 < stale[0]
-    assert model.training and all(m.training for m in model.modules()), "modes restored"
-    with pytest.raises(ValueError, match="no BatchNorm"):
-        E.batchnorm_mismatch(nn.Linear(3, 2), x)
-    with pytest.raises(TypeError, match="list"):
-        E.batchnorm_mismatch(model, [1.0])
-    with pytest.raises(TypeError, match="torch.nn.Module"):
-        E.batchnorm_mismatch("model", x)
 
 
 # --- figures ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
-from course_utils import experiments as E
+from course_utils import placement as E
 from course_utils.models import mlp
 from course_utils.runtime import seeded
 from course_utils.sweep import SeedBatchNorm, compare, stack_models, sweep, unstack

@@ -99,7 +99,7 @@ def test_history_gap():
 def test_placements_share_training_steps_until_the_placement_differs():
     """Same seed, same masks: never_eval trains exactly like the correct loop (its validation in training mode
     draws dropout masks on a forked generator); the misplaced run matches for epoch 1 only."""
-    from course_utils.experiments import compare_placements
+    from course_utils.placement import compare_placements
 
     runs = compare_placements("digits", epochs=4, seed=3)
     inside, outside, never = (runs[p].history for p in ("inside", "outside", "never_eval"))

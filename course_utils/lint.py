@@ -74,6 +74,7 @@ _PASS_THROUGH = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "tr
                  "share_memory", "apply", "type"}
 _EVAL_NAME = re.compile(r"(^|_)(eval|evaluat\w*|valid\w*|val|test\w*|predict\w*|infer\w*|inference|accuracy|"
                         r"compute_acc\w*|acc|score\w*|metric\w*)($|_)", re.I)
+_PREDICTION_NAME = re.compile(r"pred|prob|logit|y_hat|yhat|outputs?$|^out$|scores?$", re.I)
 _NEUTRAL_NAME = re.compile(r"summary|count|param|print|log|plot|show|visual|watch|save|load|device|size|info|"
                            r"describe|repr|str|hash|id$|type|list|tuple|dict|sum|max|min|sorted|getattr|hasattr|"
                            r"init_weights|apply|to$|cuda|DataParallel|compile|wrap|copy|prepare|update|register|hook", re.I)
@@ -438,6 +439,7 @@ class _Forward:
     origins: frozenset
     line: int
     frame: _Frame
+    kind: str | None = None  # what kind of model (for the severity of a finding about it)
 
 
 class _Checker:
@@ -459,6 +461,7 @@ class _Checker:
         self._kinds: dict[ast.AST, str | None] = {}
         self._loops: dict[ast.AST, tuple[list[tuple[int, int, list[int]]], list[int]]] = {}
         self._local_names: dict[ast.AST, set[str]] = {}
+        self._predictions: set[int] | None = None
         self.classes: dict[str, _ClassInfo] = {}
         self.method_class: dict[ast.AST, _ClassInfo] = {}
         self._collect_classes()
@@ -1230,9 +1233,9 @@ class _Checker:
             self._local_names[fn] = names
         return self._local_names[fn]
 
-    def _latent(self, key: str, st: _State) -> tuple[str, str]:
+    def _latent(self, key: str, st: _State, kind: str | None = None) -> tuple[str, str]:
         """Severity and a sentence for a model without any mode-dependent layer in this file."""
-        kind = self._sub_kind(key, st) or st.kinds.get(key.split(".")[0])
+        kind = kind or self._sub_kind(key, st) or st.kinds.get(key.split(".")[0])
         if kind and kind.startswith("class:") and self.mode_layers(kind) is False:
             return "warning", (f" Latent: {kind[6:]} has no Dropout/BatchNorm/mode-dependent layer today, so "
                                f"results do not change yet; they will once such a layer is added.")
@@ -1241,11 +1244,12 @@ class _Checker:
     def forward(self, key: str, node: ast.Call, st: _State, grad: tuple[str, int], frame: _Frame,
                 body: list[ast.stmt], helper: str = "") -> None:
         origins = st.lookup(key) or frozenset()
+        kind = self._sub_kind(key, st) or st.kinds.get(key.split(".")[0])
         if grad[0] == "on":
-            self.pending.append(_Forward(key, origins, node.lineno, frame))
+            self.pending.append(_Forward(key, origins, node.lineno, frame, kind))
             return
         if grad[0] == "maybe":  # set_grad_enabled(flag): a training step on some paths
-            self.pending.append(_Forward(key, origins, node.lineno, frame))
+            self.pending.append(_Forward(key, origins, node.lineno, frame, kind))
         if grad[0] == "off" and self._backward_after(node.lineno, frame):
             return  # targets computed without gradients inside a training step (DQN target network, EMA)
         modes = {o.mode for o in origins}
@@ -1353,6 +1357,21 @@ class _Checker:
                      f"statistics and overwrite their running statistics at every step. Call {key}.eval() after "
                      f"every model.train() (or override train() to keep it in eval mode).")
 
+    def _is_prediction(self, line: int) -> bool:
+        """Whether the statement at ``line`` looks like a prediction: its result is named like one (``preds``,
+        ``probs``, ``logits``, ``y_hat``, ``outputs``) or goes through argmax/softmax/topk."""
+        if self._predictions is None:
+            self._predictions = set()
+            for node in ast.walk(self.tree):
+                named = isinstance(node, (ast.Assign, ast.AnnAssign)) and any(
+                    isinstance(n, ast.Name) and _PREDICTION_NAME.search(n.id)
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) for n in ast.walk(t))
+                squashed = isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)) and (
+                    (_dotted(node.func) or "").split(".")[-1] in ("argmax", "softmax", "topk", "sigmoid", "argsort"))
+                if named or squashed:
+                    self._predictions.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        return line in self._predictions
+
     @staticmethod
     def _is_eval_function(fn: ast.AST | None) -> bool:
         """A function named like an evaluation (evaluate, validate, test, predict, accuracy, ...) with no
@@ -1366,16 +1385,21 @@ class _Checker:
         training mode: evaluation without eval() (and without no_grad)."""
         for fwd in self.pending if pending is None else pending:
             fn = fwd.frame.func
-            if not self._is_eval_function(fn):
-                continue
             if not fwd.origins or {o.mode for o in fwd.origins} != {"train"}:
                 continue
             last = max(fwd.origins, key=lambda o: o.line)
-            severity, latent = self._latent(fwd.key, _State())
+            if self._is_eval_function(fn):
+                where = f"in {fn.name}()"
+            elif (fn is None or not any(isinstance(n, ast.Call) and _is_step(n) for n in _walk_no_defs(fn.body))) \
+                    and self._is_prediction(fwd.line) and any(o.how != _NEW for o in fwd.origins):
+                where = "for predictions"  # preds = model(x_test) after training, no backward() follows
+            else:
+                continue
+            severity, latent = self._latent(fwd.key, _State(), fwd.kind)
             site = self._site(fwd.line, fwd.frame, fwd.key)
             name = self._shown(fwd.key, fwd.frame, site)
             self.add(site, "eval-missing",
-                     f"{name}(...) is evaluated in {fn.name}() in training mode: its last mode call is {last.how} "
+                     f"{name}(...) is evaluated {where} in training mode: its last mode call is {last.how} "
                      f"({self.loc(last.line)}), so dropout drops and BatchNorm uses batch statistics. Call "
                      f"{name}.eval() (and torch.no_grad()) before evaluating.{latent}", severity)
         if pending is None:

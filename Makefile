@@ -23,8 +23,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --upgrade-strategy only-if-needed -r requirements.txt
 	@touch $(STAMP)
 
-# The file browser shows the whole course (README, notebooks, solutions, docs); 00 opens first, and the
-# printed link (the one to use when no browser opens) opens 00 too. LAB_FLAGS: extra options, e.g. --no-browser.
+# JupyterLab serves the whole course folder (README, notebooks, solutions, docs) and opens 00 first; the printed
+# link (the one to use when no browser opens) opens 00 too. LAB_FLAGS: extra options, e.g. --no-browser.
 LAB_START := /lab/tree/notebooks/00_start_here.ipynb
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=$(LAB_START) \

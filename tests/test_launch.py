@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from lab_launch import (BIN, IS_ROOT, ROOT, START, START_PATH, check_course_server, free_port, launch, make_lab_command,
-                        new_token, private_env, private_flags)
+from lab_launch import (BIN, IS_ROOT, ROOT, START, START_PATH, check_course_server, free_port, launch,
+                        make_lab_command, new_token, private_env, private_flags)
 
 README = ROOT / "README.md"
 LEARNER_SETUP = ROOT / "docs" / "learner-setup.md"

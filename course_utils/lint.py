@@ -1250,6 +1250,8 @@ class _Checker:
             return
         if grad[0] == "maybe":  # set_grad_enabled(flag): a training step on some paths
             self.pending.append(_Forward(key, origins, node.lineno, frame, kind))
+        if grad[0] == "off" and self._recalibrates_bn(frame.func):
+            return  # update_bn-style recalibration: BatchNorm statistics refreshed in training mode on purpose
         if grad[0] == "off" and self._backward_after(node.lineno, frame):
             return  # targets computed without gradients inside a training step (DQN target network, EMA)
         modes = {o.mode for o in origins}
@@ -1258,7 +1260,8 @@ class _Checker:
             return  # a new, untrained model (a shape check): its mode cannot spoil anything learned yet
         unknown_param = (modes == {"unknown"} and frame.callsite == 0 and frame.func is not None
                          and key.split(".")[0] != "self" and any(o.line == 0 for o in origins)
-                         and not (frame.cls and self._is_module_class(frame.cls.node.name) and key.startswith("self")))
+                         and not (frame.cls and self._is_module_class(frame.cls.node.name) and key.startswith("self"))
+                         and not self._mode_left_to_caller(frame.func))
         if grad[0] == "off":
             bad = bool(train) or unknown_param
         else:  # set_grad_enabled(flag): evaluation only on the paths where flag is False
@@ -1357,6 +1360,29 @@ class _Checker:
                      f"statistics and overwrite their running statistics at every step. Call {key}.eval() after "
                      f"every model.train() (or override train() to keep it in eval mode).")
 
+    @staticmethod
+    def _mode_left_to_caller(fn: ast.AST) -> bool:
+        """A function whose docstring talks about the mode ("runs in its current mode", "call .eval() first"):
+        its author leaves the mode to the caller on purpose."""
+        doc = ast.get_docstring(fn) or ""
+        return bool(re.search(r"\bmode\b|\.eval\(\)|\beval\b|training flag", doc, re.I))
+
+    @staticmethod
+    def _recalibrates_bn(fn: ast.AST | None) -> bool:
+        """A function that refreshes BatchNorm statistics on purpose (``update_bn``, ``recalibrate_bn``): named so,
+        or resetting running statistics / setting BatchNorm momentum."""
+        if fn is None:
+            return False
+        if re.search(r"update_bn|recalib|bn_stat|batchnorm|calibrat", getattr(fn, "name", ""), re.I):
+            return True
+        for node in _walk_no_defs(fn.body):
+            if isinstance(node, ast.Call) and _method(node)[1] == "reset_running_stats":
+                return True
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "momentum"
+                                                    for t in node.targets):
+                return True
+        return False
+
     def _is_prediction(self, line: int) -> bool:
         """Whether the statement at ``line`` looks like a prediction: its result is named like one (``preds``,
         ``probs``, ``logits``, ``y_hat``, ``outputs``) or goes through argmax/softmax/topk."""
@@ -1427,6 +1453,12 @@ class _Checker:
             self.add(node.lineno, "functional-dropout-training", why)
 
     def sdpa_dropout(self) -> None:
+        passed_in: dict[ast.AST, set[str]] = {}  # call -> parameters of the plain function around it
+        for fn in ast.walk(self.tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name != "forward":
+                params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+                for node in _walk_no_defs(fn.body):
+                    passed_in[node] = params
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -1439,6 +1471,8 @@ class _Checker:
             names = {_dotted(n) for n in ast.walk(value)}
             if any(n and (n.endswith("training") or n == "training") for n in names):
                 continue
+            if isinstance(value, ast.Name) and value.id in passed_in.get(node, ()):
+                continue  # a plain function passing its caller's dropout_p through: the caller decides
             self.add(node.lineno, "sdpa-dropout-training",
                      "scaled_dot_product_attention(dropout_p=...) has no training flag: it drops attention weights "
                      "in eval mode too. Pass dropout_p=self.dropout_p if self.training else 0.0")

@@ -24,7 +24,8 @@ import jsonschema
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from lab_launch import BIN, IS_ROOT, ROOT, check_course_server, free_port, launch, new_token, private_env, private_flags
+from lab_launch import (BIN, IS_ROOT, ROOT, check_course_server, free_port, launch, new_token, private_env,
+                        private_flags)
 
 BINDER = ROOT / "binder"
 OVERRIDES = BINDER / "overrides.json"
@@ -187,4 +188,5 @@ def test_hub_extra_files_match_binder():
     overrides = [data for path, data in files.items() if path.endswith("/share/jupyter/lab/settings/overrides.json")]
     assert overrides == [json.loads(OVERRIDES.read_text())], f"extraFiles overrides differ from binder/: {files}"
     culling = [data for path, data in files.items() if path.endswith("/jupyter_server_config.json")]
-    assert culling == [{"MappingKernelManager": binder_culling()}], f"extraFiles culling differs from binder/: {files}"
+    assert culling == [{"MappingKernelManager": binder_culling()}], (
+        f"extraFiles culling differs from binder/: {files}")

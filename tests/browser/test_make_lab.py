@@ -82,7 +82,8 @@ def test_make_lab_link_opens_00_with_the_course_in_the_file_browser(lab_browser,
                }""", arg=sorted(COURSE_ROOT_ENTRIES), timeout=20_000, polling=250)
         state = page.evaluate(JS_STATE)
         assert name in state["current"], f"{name} should still be the current tab: {state}"
-        assert COURSE_ROOT_ENTRIES <= set(state["names"]), f"the course root should show {COURSE_ROOT_ENTRIES}: {state}"
+        assert COURSE_ROOT_ENTRIES <= set(state["names"]), (
+            f"the course root should show {COURSE_ROOT_ENTRIES}: {state}")
 
 
 def test_closing_a_notebook_tab_shuts_its_kernel_down(lab_browser, tmp_path):

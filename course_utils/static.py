@@ -172,19 +172,23 @@ def quiz_html(title: str, questions: Iterable[Any], orders: Sequence[Sequence[in
     """The static copy of a quiz: each question with its options (in the order the live quiz shows them) and,
     folded in ``<details>``, the right answer with its explanation and why each other option is wrong."""
     questions = list(questions)
+
+    def _code(text: str) -> str:  # `code` spans as <code>, as the live quiz shows them
+        return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", html.escape(text))
+
     parts = [f'<div class="course-static course-static-quiz"><p><b>{html.escape(title)}</b></p>',
              '<p class="course-static-note">Static copy of an interactive quiz: choose an answer in your head, '
              "then open <i>Show the answer</i>. In JupyterLab or on Binder each choice gets instant feedback.</p>",
              "<ol>"]
     for i, q in enumerate(questions):
         order = list(orders[i]) if orders is not None else list(range(len(q.options)))
-        parts.append(f"<li><p><b>{html.escape(q.prompt)}</b></p><ul>"
-                     + "".join(f"<li>{html.escape(q.options[k])}</li>" for k in order) + "</ul>")
-        others = "".join(f"<li>{html.escape(q.options[k])}: {html.escape(q.explanations[k])}</li>"
+        parts.append(f"<li><p><b>{_code(q.prompt)}</b></p><ul>"
+                     + "".join(f"<li>{_code(q.options[k])}</li>" for k in order) + "</ul>")
+        others = "".join(f"<li>{_code(q.options[k])}: {_code(q.explanations[k])}</li>"
                          for k in order if k != q.answer)
         parts.append(f'<details class="course-quiz-answer"><summary>Show the answer</summary>'
-                     f"<p><b>Answer:</b> {html.escape(q.options[q.answer])}. "
-                     f"{html.escape(q.explanations[q.answer])}</p>"
+                     f"<p><b>Answer:</b> {_code(q.options[q.answer])}. "
+                     f"{_code(q.explanations[q.answer])}</p>"
                      + (f"<p>The other options:</p><ul>{others}</ul>" if others else "") + "</details></li>")
     parts.append("</ol></div>")
     return "\n".join(parts)

@@ -262,4 +262,4 @@ def test_quiz_bank():
     quiz = Quiz(QUESTIONS)
     for i, q in enumerate(QUESTIONS):
         assert "Correct." in quiz.answer(i, q.answer)
-        assert "Not quite." in quiz.answer(i, (q.answer + 1) % len(q.options))
+        assert "Not yet." in quiz.answer(i, (q.answer + 1) % len(q.options))

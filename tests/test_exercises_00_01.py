@@ -14,8 +14,12 @@ def test_run_checks_statuses_and_rendering():
     def stub():
         raise NotImplementedError
 
-    not_started = run_checks("ex", [Check("a", stub, "do X")], "ok")
-    assert not not_started and not_started.status == "not_started" and "do X" in str(not_started)
+    not_started = run_checks("ex", [Check("a", stub, "do X")], "ok", start="open the box")
+    assert not not_started, "an untouched stub does not pass"
+    assert not_started.status == "not_started", str(not_started)
+    assert "open the box" in not_started.message, "the untouched stub is told where to begin"
+    assert not_started.hint == "" and "do X" not in str(not_started), "no hint before a wrong attempt"
+    assert "Not answered yet" in not_started._repr_html_(), "the screen says the words notebook 00 promises"
     wrong = run_checks("ex", [Check("a", lambda: None, "h1"), Check("b", lambda: (_ for _ in ()).throw(
         AssertionError("off by one")), "h2")], "ok")
     assert wrong.status == "wrong" and "b: off by one" in wrong.message and wrong.hint == "h2"
@@ -23,6 +27,52 @@ def test_run_checks_statuses_and_rendering():
     assert "ZeroDivisionError" in crashed.message
     right = run_checks("ex", [Check("a", lambda: None, "h")], "well done")
     assert right and right.status == "correct" and "course-feedback-correct" in right._repr_html_()
+    assert ">✔ Correct</b>" in right._repr_html_(), "the verdict is written out, not only an icon"
+    assert ">✘ Not yet</b>" in wrong._repr_html_() and "Hint:" in wrong._repr_html_()
+    assert str(wrong).startswith("Not yet (ex): b: off by one"), str(wrong)
+
+
+def test_feedback_renders_code_as_code():
+    html = Feedback("ex", False, "call `model.eval()` first", "use `torch.no_grad()`")._repr_html_()
+    assert "<code>model.eval()</code>" in html and "<code>torch.no_grad()</code>" in html
+    assert "`" not in html, "no literal backticks on screen"
+
+
+def test_checker_stubs_get_where_to_begin_not_the_answer():
+    """Every notebook's untouched stub says where to begin and shows no hint (hints come after a wrong attempt)."""
+    import importlib
+    import inspect
+
+    from course_utils.models import SmallCNN
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    class FineTuneStub(SmallCNN):  # notebook 06's stub
+        def __init__(self):
+            super().__init__()
+            raise NotImplementedError
+
+        def train(self, mode=True):
+            raise NotImplementedError
+
+    class NoiseStub(nn.Module):  # notebook 07's stub
+        def __init__(self, std):
+            super().__init__()
+
+        def forward(self, x):
+            raise NotImplementedError
+
+    for name in ("start_00", "modes_01", "dropout_02", "batchnorm_03", "loop_04", "pitfall_05", "partial_06",
+                 "debugging_07"):
+        module = importlib.import_module(f"course_utils.exercises.{name}")
+        checker = next(f for n, f in inspect.getmembers(module, inspect.isfunction)
+                       if n.startswith("check_") and f.__module__ == module.__name__)
+        feedback = checker({"partial_06": FineTuneStub, "debugging_07": NoiseStub}.get(name, stub))
+        assert feedback.status == "not_started", f"{name}: an untouched stub gives {feedback.status}: {feedback}"
+        assert feedback.hint == "", f"{name}: the untouched stub already shows the hint {feedback.hint!r}"
+        assert "To begin," in feedback.message and "the text above the cell says" not in feedback.message, (
+            f"{name}: the checker should say where to begin for its own exercise: {feedback.message!r}")
 
 
 # --- notebook 00 -----------------------------------------------------------------------------------------------
@@ -97,7 +147,7 @@ def stub(module, mode=True):
     (no_return, "wrong", "return module"),
     (no_bool_check, "wrong", "isinstance(mode, bool)"),
     (reaches_plain_lists, "wrong", "plain Python lists"),
-    (stub, "not_started", "module.children()"),
+    (stub, "not_started", ""),
 ])
 def test_set_mode_rejects_typical_mistakes(wrong, status, hint):
     feedback = check_set_mode(wrong)
@@ -126,7 +176,9 @@ def test_quiz_feedback_on_choice():
     q = quiz()
     assert "Choose an answer" in q.feedback[0].value
     assert "quiz-wrong" in q.answer(0, 1) and "that is five" in q.feedback[0].value
+    assert "Not yet." in q.feedback[0].value and "Not quite" not in q.feedback[0].value
     assert "quiz-correct" in q.answer(0, 0) and "yes, four" in q.feedback[0].value
+    assert "Correct." in q.feedback[0].value
     q.choices[1].value = 1  # as a click would
     assert "quiz-correct" in q.feedback[1].value
     assert "2+2?" in q._repr_mimebundle_()["text/html"]
@@ -153,6 +205,49 @@ def test_quiz_bad_input():
         quiz().answer(5, 0)
     with pytest.raises(ValueError, match="option must be 0..1 for question 0, got -1"):
         quiz().answer(0, -1)
+
+
+def test_quiz_shows_code_as_code():
+    q = Quiz([Question("What does `model.eval()` return?", ["`None`", "the model"], 1,
+                       ["`eval()` returns `self`", "it returns `self`, so calls chain"])])
+    assert "<code>model.eval()</code>" in q.widget.children[1].children[0].value
+    assert [label for label, _ in q.choices[0].options] in (["None", "the model"], ["the model", "None"])
+    assert "<code>eval()</code>" in q.answer(0, 0)
+
+
+def test_explanations_do_not_repeat_the_verdict():
+    with pytest.raises(ValueError, match="not with a verdict of its own"):
+        Question("q", ["a", "b"], 0, ["Right: it is a", "b is not"])
+
+
+QUIZ_MODULES = ["start_00", "modes_01", "dropout_02", "batchnorm_03", "loop_04", "pitfall_05", "partial_06",
+                "debugging_07", "shipping_08", "advanced_09"]
+
+
+@pytest.mark.parametrize("name", QUIZ_MODULES)
+def test_notebook_quiz_answers_move_around(name):
+    """In each notebook's quiz as shown, the right answer is not in the same place in most questions."""
+    import collections
+    import importlib
+
+    questions = importlib.import_module(f"course_utils.exercises.{name}").QUESTIONS
+    quiz = Quiz(questions)
+    shown = [order.index(q.answer) for order, q in zip(quiz.orders, questions)]
+    most = collections.Counter(shown).most_common(1)[0][1]
+    assert most <= (len(shown) + 1) // 2, (
+        f"{name}: the right answer is shown at positions {shown}; vary them (reword a prompt or reorder options)")
+
+
+@pytest.mark.parametrize("path", sorted(__import__("pathlib").Path(__file__).parent.parent.glob("notebooks/*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_quiz_bank_is_not_in_the_notebook(path):
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert not any("Question(" in source for source in cells), (
+        f"{path.name}: the quiz's questions and answers are visible in a cell; keep them in course_utils/exercises")
+    assert any(source.strip() in ("Quiz(QUESTIONS)", "Quiz(QUESTIONS).widget") for source in cells), (
+        f"{path.name}: the quiz cell should be the one line Quiz(QUESTIONS)")
 
 
 def test_feedback_is_falsy_when_wrong():

@@ -292,4 +292,4 @@ def test_quiz_bank():
     for i, q in enumerate(QUESTIONS):
         assert "Correct." in quiz.answer(i, q.answer)
         wrong = next(k for k in range(len(q.options)) if k != q.answer)
-        assert "Not quite." in quiz.answer(i, wrong)
+        assert "Not yet." in quiz.answer(i, wrong)

@@ -103,7 +103,7 @@ QUESTIONS: list[Question] = [
              ["copied from the last model, so they belong to other weights than the averaged ones",
               "the average of the statistics over the averaging period", "recomputed for the averaged weights"],
              0,
-             ["Right: on this torch update_parameters keeps the buffers in sync with the source model; only "
+             ["On this torch update_parameters keeps the buffers in sync with the source model; only "
               "update_bn (or use_buffers=True) gives statistics for the averaged weights.",
               "That is what use_buffers=True does.",
               "Nothing recomputes them until you call update_bn."]),
@@ -111,7 +111,7 @@ QUESTIONS: list[Question] = [
              ["resets and re-estimates the backbone's statistics too, and leaves every submodule in the model's mode",
               "recalibrates only the trainable BatchNorm layers", "nothing: it only works on models in eval mode"],
              0,
-             ["Right: it resets every _BatchNorm, calls model.train() and finally model.train(was_training), "
+             ["It resets every _BatchNorm, calls model.train() and finally model.train(was_training), "
               "which reaches the backbone. recalibrate_bn in course_utils.advanced keeps frozen layers and modes.",
               "It has no notion of frozen layers: every BatchNorm is reset.",
               "It puts the model in training mode itself, whatever mode it was in."]),
@@ -119,14 +119,14 @@ QUESTIONS: list[Question] = [
              ["it normalizes each sample over groups of its own channels, so it is the same in training and eval",
               "it has no learnable parameters", "it updates running statistics faster"],
              0,
-             ["Right: no batch statistics and no running statistics, hence no train/eval mismatch.",
+             ["No batch statistics and no running statistics, hence no train/eval mismatch.",
               "GroupNorm has a learnable scale and shift per channel, like BatchNorm.",
               "GroupNorm keeps no running statistics at all."]),
     Question("Monte Carlo dropout by calling `model.train()` on a model with BatchNorm...",
              ["also switches BatchNorm to batch statistics and updates its running statistics",
               "is exactly what MC dropout needs", "turns dropout off"],
              0,
-             ["Right: predictions then depend on the other inputs in the batch, a single input raises, and the "
+             ["Predictions then depend on the other inputs in the batch, a single input raises, and the "
               "statistics drift. Switch only the dropout layers to training mode.",
               "MC dropout needs dropout on and everything else in eval mode.",
               "model.train() turns dropout on; the problem is what else it turns on."]),
@@ -134,14 +134,14 @@ QUESTIONS: list[Question] = [
              ["still applies dropout: it has no training argument", "applies no dropout",
               "raises an error in eval mode"],
              0,
-             ["Right: pass dropout_p=self.p if self.training else 0.0, as nn.MultiheadAttention does internally.",
+             ["Pass dropout_p=self.p if self.training else 0.0, as nn.MultiheadAttention does internally.",
               "The function cannot know the module's mode; only its arguments count.",
               "Nothing checks the mode; it silently drops."]),
     Question("A tensor created under `torch.inference_mode()`...",
              ["cannot be saved for backward or updated in place outside inference mode", "is the same as under no_grad",
               "puts the model in eval mode"],
              0,
-             ["Right: an inference tensor skips version counting; use no_grad (or clone()) for tensors that will "
+             ["An inference tensor skips version counting; use no_grad (or clone()) for tensors that will "
               "meet autograd later.",
               "no_grad tensors are normal tensors; inference tensors are marked and restricted.",
               "Neither inference_mode nor no_grad changes any module's mode."]),

@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from .core import Check, Feedback, require_callable, run_checks, timed, torch_functions_refused
+from .core import Check, Feedback, Question, require_callable, run_checks, timed, torch_functions_refused
 
 _NORMS = ("batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm")
 _NOT_TORCH = ("your function called torch's {name}: the exercise is to compute BatchNorm by hand (x.mean, x.var, "
@@ -172,7 +172,47 @@ def check_batchnorm1d_forward(batchnorm1d_forward: Callable) -> Feedback:
     return run_checks("batchnorm1d_forward", checks,
                       "your BatchNorm1d matches torch's in both modes: batch statistics (biased variance) and the "
                       "momentum update (unbiased variance) in training, running statistics in evaluation.",
-                      slow_hint=SLOW)
+                      slow_hint=SLOW,
+                      start="write the evaluation branch first: it only reads the running statistics; then the "
+                            "training branch, one statistic at a time.")
 
 
 __all__ = ["check_batchnorm1d_forward"]
+
+
+QUESTIONS: list[Question] = [
+    Question("In training mode, which variance does BatchNorm divide by to normalize the batch?",
+             ["The biased batch variance (divide by n)", "The unbiased batch variance (divide by n − 1)",
+              "running_var"],
+             0,
+             ["The unbiased variance is used only to update running_var.",
+              "That one goes into running_var; the output uses the biased variance.",
+              "running_var is used in eval mode."]),
+    Question("running_mean is 0 and a training batch has mean 2. With the default momentum, running_mean becomes...",
+             ["0.2", "1.8", "2", "1"],
+             0,
+             ["0.9 · 0 + 0.1 · 2 = 0.2. momentum weighs the new batch.",
+              "That would be momentum weighing the old value (the convention of some other libraries).",
+              "Only with momentum=1 (or momentum=None on the first batch).",
+              "That would be momentum 0.5."]),
+    Question("You run the validation set through a BatchNorm model in training mode under torch.no_grad(). What changes?",
+             ["The running statistics (and so later eval predictions)", "Nothing: no_grad prevents all updates",
+              "The weights"],
+             0,
+             ["Buffers are updated by the forward pass itself, not by autograd or the optimizer.",
+              "no_grad only stops gradient tracking; the mode decides whether running stats update.",
+              "No optimizer step ran, so weights are unchanged; the buffers are not."]),
+    Question("In eval mode, does a sample's BatchNorm output depend on the other samples in its batch?",
+             ["No (unless track_running_stats=False)", "Yes, always", "Only for batches of one"],
+             0,
+             ["Eval uses the fixed running statistics; without them it falls back to batch statistics.",
+              "That is training mode.",
+              "A batch of one is a problem in training mode; in eval mode it is fine."]),
+    Question("Your epoch crashes at its last step with 'Expected more than 1 value per channel when training'. A fix:",
+             ["DataLoader(..., drop_last=True)", "Wrap the step in torch.no_grad()", "Set momentum=None"],
+             0,
+             ["The last batch held one sample; dropping the short batch avoids it.",
+              "no_grad does not change the mode, and the error comes from training-mode normalization.",
+              "momentum only affects the running-statistics update."]),
+]
+"""The quiz of notebook 03: ``Quiz(QUESTIONS)`` shows it."""

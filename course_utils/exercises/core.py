@@ -16,6 +16,7 @@ import functools
 import html
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -28,6 +29,38 @@ import ipywidgets as widgets
 from torch.overrides import TorchFunctionMode
 
 from ..static import FallbackVBox, quiz_html
+
+
+VERDICTS = {"correct": "Correct", "not_started": "Not answered yet", "wrong": "Not yet"}
+"""The words notebook 00 promises for each status of an exercise (the quiz uses "Correct." and "Not yet.")."""
+
+VERDICT_COLORS = {"correct": ("#1a7f37", "#56d364"), "not_started": ("#7a5c00", "#e3b341"),
+                  "wrong": ("#b3261e", "#ff7b72")}
+"""Text colour of each verdict as (light theme, dark theme): at least 4.5:1 (WCAG AA) on JupyterLab's backgrounds."""
+
+_ICONS = {"correct": "✔", "not_started": "✎", "wrong": "✘"}
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def verdict_css() -> str:
+    """A ``<style>`` block that switches the verdict colours when JupyterLab's theme is dark.
+
+    The light colours are also written inline, so a page without this block (a static copy) still shows them.
+    """
+    rules = "".join(f'body[data-jp-theme-light="false"] .course-verdict-{status}{{color:{dark} !important}}'
+                    f'body[data-jp-theme-light="false"] .course-border-{status}{{border-left-color:{dark} !important}}'
+                    for status, (_light, dark) in VERDICT_COLORS.items())
+    return f"<style>{rules}</style>"
+
+
+def rich(text: str) -> str:
+    """``text`` as HTML, with each `code span` in backticks shown as ``<code>``."""
+    return _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", html.escape(text))
+
+
+def plain(text: str) -> str:
+    """``text`` with the backticks of its code spans removed (for widgets that show plain text only)."""
+    return _CODE.sub(lambda m: m.group(1), text)
 
 
 @dataclass
@@ -45,20 +78,19 @@ class Feedback:
         return self.passed
 
     def __str__(self) -> str:
-        head = {"correct": "Correct", "not_started": "Not answered yet", "wrong": "Not yet"}[self.status]
-        text = f"[{self.exercise}] {head}: {self.message}"
+        text = f"{VERDICTS[self.status]} ({self.exercise}): {self.message}"
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
 
     def _repr_html_(self) -> str:
-        color = {"correct": "#1b7f3b", "not_started": "#8a6d00", "wrong": "#b00020"}[self.status]
-        icon = {"correct": "✔", "not_started": "✎", "wrong": "✘"}[self.status]
-        hint = f"<br><b>Hint:</b> {html.escape(self.hint)}" if self.hint else ""
-        return (f'<div class="course-feedback course-feedback-{self.status}" '
-                f'style="border-left:4px solid {color};padding:4px 10px">'
-                f'<b style="color:{color}">{icon} {html.escape(self.exercise)}</b>: '
-                f"{html.escape(self.message)}{hint}</div>")
+        light = VERDICT_COLORS[self.status][0]
+        hint = f"<br><b>Hint:</b> {rich(self.hint)}" if self.hint else ""
+        return (f'{verdict_css()}<div class="course-feedback course-feedback-{self.status} '
+                f'course-border-{self.status}" style="border-left:4px solid {light};padding:4px 10px">'
+                f'<b class="course-verdict-{self.status}" style="color:{light}">{_ICONS[self.status]} '
+                f"{VERDICTS[self.status]}</b> <span class=\"course-feedback-exercise\">({html.escape(self.exercise)})"
+                f"</span>: {rich(self.message)}{hint}</div>")
 
     def _repr_pretty_(self, printer: Any, _cycle: bool) -> None:
         printer.text(str(self))
@@ -395,7 +427,12 @@ def _global_state_kept() -> Iterator[None]:
         torch.set_default_dtype(dtype)
 
 
-def _run_one(exercise: str, check: Check, slow_hint: str) -> Feedback | None:
+START = ("replace `raise NotImplementedError` in the exercise cell with your code; the text above the cell says "
+         "what it must do, and its folded Hint helps if you get stuck.")
+"""Where to begin, for a checker that does not say it more precisely."""
+
+
+def _run_one(exercise: str, check: Check, slow_hint: str, begin: str = START) -> Feedback | None:
     start = time.monotonic()
     stopped = (f"this check took more than {check.budget:g} s, so it was stopped; "
                + (slow_hint or "look for a Python loop over elements, or a loop that never ends."))
@@ -407,8 +444,9 @@ def _run_one(exercise: str, check: Check, slow_hint: str) -> Feedback | None:
     except NotImplementedError as error:
         if _raised_by_torch(error):  # e.g. nn.Module's default forward: the learner's method is missing or misspelt
             return Feedback(exercise, False, f"{check.name}: torch raised NotImplementedError: {error}", check.hint)
-        return Feedback(exercise, False, "the stub still raises NotImplementedError; replace it with your code.",
-                        check.hint, status="not_started")
+        # No hint yet: hints come after a wrong attempt, so the untouched stub only says where to begin.
+        return Feedback(exercise, False, f"not started: the stub still raises NotImplementedError. To begin, {begin}",
+                        status="not_started")
     except AssertionError as error:
         return Feedback(exercise, False, f"{check.name}: {error}", check.hint)
     except SystemExit as error:
@@ -427,11 +465,13 @@ def _run_one(exercise: str, check: Check, slow_hint: str) -> Feedback | None:
     return None
 
 
-def run_checks(exercise: str, checks: Sequence[Check], success: str, slow_hint: str = "") -> Feedback:
+def run_checks(exercise: str, checks: Sequence[Check], success: str, slow_hint: str = "",
+               start: str = START) -> Feedback:
     """Run ``checks`` in order and return feedback on the first that fails, or ``success`` if all pass.
 
     A ``NotImplementedError`` raised in the learner's code (the untouched stub) gives "not answered yet"
-    feedback; one raised inside torch (e.g. a misspelt ``forward``) is reported as what it is. Any other
+    feedback that says where to begin (``start``, which must not give the answer away) and no hint: hints come
+    only after a wrong attempt. One raised inside torch (e.g. a misspelt ``forward``) is reported as what it is. Any other
     exception raised by the learner's code, ``SystemExit`` and ``KeyboardInterrupt`` included, is reported with
     its type and message and the failing check's hint: nothing escapes. Each check runs within its
     ``budget``; a check that overruns fails with ``slow_hint`` as its hint. Checks that run longer than
@@ -447,7 +487,7 @@ def run_checks(exercise: str, checks: Sequence[Check], success: str, slow_hint: 
         with _global_state_kept():
             for i, check in enumerate(checks):
                 progress.step(i, check.name)
-                feedback = _run_one(exercise, check, slow_hint)
+                feedback = _run_one(exercise, check, slow_hint, start)
                 if feedback is not None:
                     return feedback
     finally:
@@ -485,6 +525,9 @@ def require_class(name: str, value: Any) -> None:
     require_callable(name, value)
 
 
+_OWN_VERDICT = re.compile(r"(Right|Yes|No|Correct|Wrong|Not quite)\b\s*[:;,.!]")
+
+
 @dataclass
 class Question:
     """A multiple-choice question: ``options[answer]`` is right; ``explanations[i]`` explains option ``i``."""
@@ -509,13 +552,18 @@ class Question:
         if len(self.explanations) != len(self.options):
             raise ValueError(f"give one explanation per option: {len(self.options)} options, "
                              f"{len(self.explanations)} explanations")
+        for text in self.explanations:
+            if _OWN_VERDICT.match(text):
+                raise ValueError(f"the quiz says 'Correct.' or 'Not yet.' itself: start the explanation {text!r} "
+                                 "with the reason, not with a verdict of its own")
 
 
 class Quiz:
     """Multiple-choice questions with instant feedback: choosing an option shows whether it is right and why.
 
-    With ``shuffle=True`` (the default) each question's options are shown in a fixed order derived from its
-    prompt, so the right answer is not always in the same place; option numbers (``Question.answer``,
+    With ``shuffle=True`` (the default) each question's options are shown in a fixed order: the wrong options
+    shuffled by the prompt, the right one one place further on than in the question before (wrapping round), so
+    the right answer is not always in the same place; option numbers (``Question.answer``,
     :meth:`answer`) always refer to the order in which the options were written.
     """
 
@@ -535,16 +583,18 @@ class Quiz:
         boxes = [widgets.HTML(f"<h4>{html.escape(title)}</h4>")]
         for i, q in enumerate(self.questions):
             order = list(range(len(q.options)))
-            if shuffle:  # the same order on every run, different per question: the answer is not always first
+            if shuffle:  # the same order on every run; the answer's place moves on from question to question
+                order.remove(q.answer)
                 random.Random(zlib.crc32(q.prompt.encode("utf-8"))).shuffle(order)
+                order.insert((zlib.crc32(title.encode("utf-8")) + i) % len(q.options), q.answer)
             self.orders.append(order)
-            choice = widgets.RadioButtons(options=[(q.options[k], k) for k in order], value=None,
+            choice = widgets.RadioButtons(options=[(plain(q.options[k]), k) for k in order], value=None,
                                           layout=widgets.Layout(width="max-content"))
             note = widgets.HTML("<i>Choose an answer.</i>")
             choice.observe(lambda change, i=i: self._on_choice(i, change["new"]), names="value")
             self.choices.append(choice)
             self.feedback.append(note)
-            boxes.append(widgets.VBox([widgets.HTML(f"<b>{i + 1}. {html.escape(q.prompt)}</b>"), choice, note],
+            boxes.append(widgets.VBox([widgets.HTML(f"<b>{i + 1}. {rich(q.prompt)}</b>"), choice, note],
                                       layout=widgets.Layout(margin="0 0 12px 0")))
         self.widget = FallbackVBox(boxes, static_html=lambda: quiz_html(self.title, self.questions, self.orders))
 
@@ -552,11 +602,11 @@ class Quiz:
         if option is None:
             return
         q = self.questions[index]
-        right = option == q.answer
-        color = "#1b7f3b" if right else "#b00020"
-        verdict = "Correct." if right else "Not quite."
-        self.feedback[index].value = (f'<span class="quiz-{"correct" if right else "wrong"}" style="color:{color}">'
-                                      f"<b>{verdict}</b> {html.escape(q.explanations[option])}</span>")
+        status = "correct" if option == q.answer else "wrong"
+        verdict = f"{VERDICTS[status]}."
+        self.feedback[index].value = (f'{verdict_css()}<span class="quiz-{status} course-verdict-{status}" '
+                                      f'style="color:{VERDICT_COLORS[status][0]}">'
+                                      f"<b>{_ICONS[status]} {verdict}</b> {rich(q.explanations[option])}</span>")
 
     def answer(self, index: int, option: int) -> str:
         """Choose ``option`` for question ``index`` (as a click would) and return the feedback shown."""

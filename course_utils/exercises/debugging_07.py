@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from ..runtime import seeded
-from .core import Check, Feedback, missing_method, require_class, reseeding_refused, run_checks, timed
+from .core import Check, Feedback, Question, missing_method, require_class, reseeding_refused, run_checks, timed
 
 N = 100_000
 SLOW = ("vectorize it: x + self.std * torch.randn_like(x) adds noise to every element at once; a Python loop over "
@@ -154,4 +154,43 @@ def check_gaussian_noise(cls: object) -> Feedback:
     ]
     return run_checks("GaussianNoise", checks,
                       "your layer adds fresh normal noise of the given std in training mode only, and model.eval() "
-                      "switches it off.", slow_hint=SLOW)
+                      "switches it off.", slow_hint=SLOW,
+                      start="write `__init__` to store the std, then a `forward` that returns `x` unchanged; then ask when noise should be added.")
+
+
+QUESTIONS: list[Question] = [
+    Question("Your layer stores `self.active = True` in `__init__` and adds noise when `self.active`. After `model.eval()`...",
+             ["it still adds noise", "it stops adding noise", "it raises an error"],
+             0,
+             ["Eval() sets the `training` attribute only; branch on self.training.",
+              "eval() knows nothing of your own attribute.",
+              "Nothing checks your attribute; it just keeps its value."]),
+    Question("What does `nn.RReLU()` do to negative inputs in eval mode?",
+             ["multiplies them by the fixed slope (lower + upper) / 2", "a random slope, as in training",
+              "zeroes them like ReLU"],
+             0,
+             ["The expected value of the random training slope.",
+              "Randomness is for training only.",
+              "RReLU keeps a small negative slope in both modes."]),
+    Question("Which bug can `ModeWatcher` NOT see?",
+             ["`F.dropout(x, p)` without `training=`", "`train()` called only before the epoch loop",
+              "evaluating under `no_grad` in training mode"],
+             0,
+             ["A functional call is not a module, so it has no mode to watch; the lint finds it.",
+              "It reports that as train_step_in_eval.",
+              "It reports that as eval_in_train_mode."]),
+    Question("A forward pre-hook registered with `register_module_forward_pre_hook`...",
+             ["runs before the forward of every module, registered or not", "runs only for the model's direct children",
+              "changes the module's mode"],
+             0,
+             ["It is global, which is why it also finds a Dropout kept in a plain list.",
+              "That would be a per-module hook on each child.",
+              "Hooks only observe here; record_mode reads module.training and changes nothing."]),
+    Question("`nn.InstanceNorm2d(2)` with default arguments in train vs eval mode:",
+             ["gives the same output", "uses running statistics in eval", "drops channels in training"],
+             0,
+             ["Track_running_stats defaults to False, so each sample is normalized on its own in both modes.",
+              "Only with track_running_stats=True.",
+              "That is Dropout2d, not InstanceNorm."]),
+]
+"""The quiz of notebook 07: ``Quiz(QUESTIONS)`` shows it."""

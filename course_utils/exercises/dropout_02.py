@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from ..dropout import mean_tolerance, zero_fraction_tolerance
 from ..runtime import seeded
-from .core import (Check, Feedback, require_callable, reseeding_refused, run_checks, timed,
+from .core import (Check, Feedback, Question, require_callable, reseeding_refused, run_checks, timed,
                    torch_functions_refused)
 
 N = 200_000
@@ -203,7 +203,56 @@ def check_inverted_dropout(inverted_dropout: Callable) -> Feedback:
     return run_checks("inverted_dropout", checks,
                       "your inverted dropout matches nn.Dropout: identity in eval, a share p of zeros and "
                       "survivors × 1/(1 - p) in training, mean equal to the input, a fresh independent mask every "
-                      "call, p = 0/1 and invalid p handled.", slow_hint=SLOW)
+                      "call, p = 0/1 and invalid p handled.", slow_hint=SLOW,
+                      start="handle `training=False` first, then draw a random mask: each element survives with probability 1 − p.")
 
 
 __all__ = ["check_inverted_dropout"]
+
+
+QUESTIONS: list[Question] = [
+    Question("nn.Dropout(p=0.25) in training mode receives the value 3.0. What can come out?",
+             ["0 or 4.0", "0 or 3.0", "0 or 0.75", "always 2.25"],
+             0,
+             ["Survivors are scaled by 1/(1-p) = 4/3, so 3.0 becomes 4.0; the mean stays 3.0.",
+              "That would be dropout without rescaling: the mean would shrink to 2.25.",
+              "That is scaling by p, not by 1/(1-p).",
+              "2.25 is (1-p)·x, the expected value of unscaled dropout; real dropout is random."]),
+    Question("What does `nn.Dropout(0.5).eval()(x)` return?",
+             ["x itself (the same object)", "x multiplied by 0.5", "a copy of x with half of it zeroed",
+              "x multiplied by 2"],
+             0,
+             ["In eval mode the function returns its input unchanged; `out is x` is True.",
+              "That was the old, non-inverted scheme at test time; inverted dropout scales during training instead.",
+              "Zeroing happens only in training mode.",
+              "Scaling by 1/(1-p) applies to survivors in training mode only."]),
+    Question("A model's forward calls `F.dropout(h, p=0.3)`. After `model.eval()`...",
+             ["it still drops: predictions change from call to call", "dropout is off",
+              "F.dropout raises an error in eval mode"],
+             0,
+             ["F.dropout's training argument defaults to True and knows nothing of the module's mode.",
+              "Only if you pass training=self.training, or use nn.Dropout.",
+              "It raises nothing; that is why the bug goes unnoticed."]),
+    Question("What is the variance of one dropout output for input x = 2 and p = 0.5?",
+             ["4", "2", "1", "0"],
+             0,
+             ["X²·p/(1-p) = 4 · 0.5 / 0.5 = 4 (the output is 0 or 4, each with probability 1/2).",
+              "Check the formula x²·p/(1-p) with x = 2, p = 0.5.",
+              "That is p(1-p)·x², the variance of unscaled dropout; scaling by 1/(1-p) multiplies it by 4.",
+              "Only in eval mode, where the output is always x."]),
+    Question("nn.Dropout2d(p=0.5) on an (N, C, H, W) tensor in training mode zeroes...",
+             ["whole channels: every element of a chosen (sample, channel) map",
+              "single elements, like nn.Dropout", "whole samples of the batch"],
+             0,
+             ["Each (sample, channel) feature map is kept (scaled by 2) or zeroed as a whole.",
+              "That is nn.Dropout; Dropout2d is for correlated neighbours in feature maps.",
+              "The choice is made per sample and per channel, not per sample."]),
+    Question("`forward` contains `return nn.Dropout(0.5)(h)`. What does `model.eval()` change for that dropout?",
+             ["Nothing: it is a new module in training mode on each call", "It switches it off",
+              "It raises an error because the module is not registered"],
+             0,
+             ["Built inside forward, it starts with training=True and eval() never sees it.",
+              "eval() only reaches registered children; this one is created after the call.",
+              "Nothing complains; the model silently keeps dropping."]),
+]
+"""The quiz of notebook 02: ``Quiz(QUESTIONS)`` shows it."""

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ..models import mlp
 from ..modes import is_mode_dependent
-from .core import Check, Feedback, require_callable, run_checks, timed
+from .core import Check, Feedback, Question, require_callable, run_checks, timed
 
 EPOCHS = 3
 """Epochs the checker runs the learner's loop for."""
@@ -375,7 +375,8 @@ def check_training_loop(train_model: Callable) -> Feedback:
               "average loss.item() over the validation batches, computed in eval mode after that epoch's training, "
               "and append it once per epoch."),
     ]
-    feedback = run_checks("train_model", checks, "", slow_hint=SLOW)
+    feedback = run_checks("train_model", checks, "", slow_hint=SLOW,
+                          start="write the epoch loop with its training steps only, run it, then add the validation of each epoch.")
     if feedback.passed:
         r = state["report"]
         feedback.message = (f"training steps ran in {_fmt(r.train_modes)} (gradients on); validation ran in "
@@ -384,3 +385,35 @@ def check_training_loop(train_model: Callable) -> Feedback:
 
 
 __all__ = ["EPOCHS", "LoopReport", "Pass", "loop_report", "check_training_loop"]
+
+
+QUESTIONS: list[Question] = [
+    Question("Where should model.train() go in a loop that validates after every epoch?",
+             ["Once, before the epoch loop", "At the top of every epoch", "Nowhere: modules start in training mode"],
+             1, ["The eval() of the first validation stays in force: every later epoch trains in eval mode.",
+                 "It undoes the previous epoch's eval() before any training step.",
+                 "True only until the first eval(); after that, nothing switches the model back."]),
+    Question("A forward pass after model.eval(), without no_grad(): what happens?",
+             ["Gradients cannot be computed", "A graph is built and backward() works",
+              "PyTorch raises an error"],
+             1, ["eval() only sets the training flags; autograd is untouched.",
+                 "Eval mode is orthogonal to gradient tracking.",
+                 "Nothing stops you: this is legal (and wastes memory during validation)."]),
+    Question("Inside `with torch.no_grad():` a model that was in training mode is in ...",
+             ["training mode", "evaluation mode"],
+             0, ["No_grad never touches the training flags; dropout still drops.",
+                 "No_grad/inference_mode only switch autograd off, they do not call eval()."]),
+    Question("You validate under no_grad() but forgot model.eval(). Which is NOT a consequence?",
+             ["Dropout is active, so validation loss is noisy and too high",
+              "BatchNorm's running statistics are updated with validation batches",
+              "The weights are updated by the validation batches"],
+             2, ["It is a consequence: dropout is on in training mode.",
+                 "It is a consequence: running statistics update in training mode even under no_grad.",
+                 "Does not happen: without backward() and optimizer.step() no weight changes."]),
+    Question("Which combination is right for validation?",
+             ["model.eval() alone", "torch.no_grad() alone", "model.eval() and torch.no_grad()"],
+             2, ["Layers behave right, but a graph is built for nothing.",
+                 "No graph, but dropout drops and BatchNorm uses batch statistics.",
+                 "The two switches are independent and validation needs both."]),
+]
+"""The quiz of notebook 04: ``Quiz(QUESTIONS)`` shows it."""

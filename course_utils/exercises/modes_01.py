@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch.nn as nn
 
-from .core import Check, Feedback, python_functions_refused, require_callable, run_checks, timed
+from .core import Check, Feedback, Question, python_functions_refused, require_callable, run_checks, timed
 
 
 class _Block(nn.Module):
@@ -131,4 +131,40 @@ def check_set_mode(set_mode: Callable) -> Feedback:
     ]
     return run_checks("set_mode", checks,
                       "your set_mode matches torch's train() on every example model: flags, recursion through "
-                      "registered children only, the returned module and the bool check.")
+                      "registered children only, the returned module and the bool check.",
+                      start="make it work for a module without children first: what must `module.training` become?")
+
+
+QUESTIONS: list[Question] = [
+    Question("What does `model.train()` do?",
+             ["Sets the training flag on model and all registered submodules",
+              "Runs one epoch of training", "Enables gradient computation"],
+             0,
+             ["It only sets flags (and returns the model).",
+              "It runs no forward pass and changes no weight; training is forward, loss, backward, step.",
+              "Gradients are controlled by torch.no_grad / requires_grad, independently of the mode."]),
+    Question("A Dropout is stored in `self.layers = [nn.Dropout()]`. After `model.eval()`, that Dropout is...",
+             ["still in training mode", "in eval mode", "removed from the model"],
+             0,
+             ["A plain list is not registered, so train()/eval() never reach it. Use nn.ModuleList.",
+              "eval() recurses through children(), and a plain list is not among them.",
+              "Nothing is removed; it is simply never visited."]),
+    Question("You load a state_dict saved from a model in eval mode into a new model. The new model is...",
+             ["in training mode", "in eval mode", "in whatever mode the file says"],
+             0,
+             ["A new module starts in training mode and state_dict holds no mode. Call eval() for inference.",
+              "The mode is not saved in the state_dict.",
+              "The state_dict has parameters and buffers only."]),
+    Question("`model.train(0)` on PyTorch 2.x...",
+             ["raises ValueError", "sets eval mode", "sets training mode"],
+             0,
+             ["The bool check rejects anything that is not True or False.",
+              "0 is falsy, but train() checks isinstance(mode, bool) and refuses it.",
+              "It refuses it before setting anything."]),
+    Question("`model.training` is True. Are all its Dropout layers in training mode?",
+             ["Not necessarily", "Yes, always"],
+             0,
+             ["A submodule may have been switched separately; check named_modules().",
+              "model.training is the top module's flag only; children can differ after a call on a child."]),
+]
+"""The quiz of notebook 01: ``Quiz(QUESTIONS)`` shows it."""

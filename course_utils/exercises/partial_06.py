@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..models import SmallCNN
 from ..modes import ModeWarning, ModeWatcher
-from .core import Check, Feedback, missing_method, require_class, run_checks
+from .core import Check, Feedback, Question, missing_method, require_class, run_checks
 
 
 def _build(cls: type) -> nn.Module:
@@ -91,4 +91,42 @@ def check_fine_tuner(cls: object) -> Feedback:
               "model.train() at each epoch start must leave the backbone in eval mode and its running stats alone."),
     ]
     return run_checks("FineTuneCNN", checks,
-                      "model.train() now keeps the frozen backbone in eval mode: no running-stat drift, no warning.")
+                      "model.train() now keeps the frozen backbone in eval mode: no running-stat drift, no warning.",
+                      start="decide which method of `nn.Module` runs when the training loop calls `model.train()`: that is the one your class overrides.")
+
+
+QUESTIONS: list[Question] = [
+    Question("You call `model.backbone.eval()`, then at the next epoch `model.train()`. What mode is the backbone in?",
+             ["training mode", "eval mode", "mixed: BatchNorm eval, Conv train"],
+             0,
+             ["Model.train() recurses into every child, the backbone included.",
+              "Modes are not sticky: the last train()/eval() call that reaches a module wins.",
+              "train() sets every descendant; nothing remembers the earlier eval()."]),
+    Question("A backbone has `requires_grad_(False)` but is in training mode. During fine-tuning its BatchNorm...",
+             ["updates its running statistics and normalizes with batch statistics", "is completely frozen",
+              "raises an error because it has no gradients"],
+             0,
+             ["Running statistics are buffers updated in the forward pass, not by the optimizer.",
+              "Only its γ and β are frozen; the statistics are controlled by the mode.",
+              "Layers without trainable parameters run fine; nothing raises."]),
+    Question("What does BatchNorm with `momentum=0` do in training mode?",
+             ["keeps its running statistics but still normalizes with batch statistics",
+              "behaves exactly like eval mode", "stops normalizing"],
+             0,
+             ["Momentum only controls the running-statistics update.",
+              "Eval mode normalizes with the running statistics; momentum=0 in train mode uses the batch.",
+              "It still normalizes, with the batch's mean and variance."]),
+    Question("Your override of `train()` calls `self.backbone.eval()` and then `super().train(mode)`. What happens?",
+             ["the backbone ends up in training mode", "the backbone stays in eval mode", "an infinite recursion"],
+             0,
+             ["Super().train(mode) recurses and overrides the earlier eval(); call it first.",
+              "The last call wins, and the last call here is super().train(mode).",
+              "super().train calls the children's train(), not yours again."]),
+    Question("Which torchvision model returns a different Python type in training mode than in eval mode?",
+             ["inception_v3 with aux_logits=True", "resnet18", "mobilenet_v3_small"],
+             0,
+             ["InceptionOutputs(logits, aux_logits) in training, a tensor in eval.",
+              "resnet18 returns a tensor in both modes (its BatchNorms still behave differently).",
+              "mobilenet_v3_small returns a tensor in both modes (its dropout and BatchNorms differ)."]),
+]
+"""The quiz of notebook 06: ``Quiz(QUESTIONS)`` shows it."""

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from ..models import mlp
-from .core import Check, Feedback, changes, model_state, require_callable, run_checks, timed
+from .core import Check, Feedback, Question, changes, model_state, require_callable, run_checks, timed
 
 
 class _Noise(nn.Module):
@@ -152,7 +152,48 @@ def check_require_train_mode(require_train_mode: Callable) -> Feedback:
     ]
     return run_checks("require_train_mode", checks,
                       "your guard is quiet in training mode, names the submodules in eval mode, changes nothing, and "
-                      "stops a loop with the misplaced train() at epoch 2.")
+                      "stops a loop with the misplaced train() at epoch 2.",
+                      start="list the names of the modules of a model in eval mode, then decide what to do when that list is not empty.")
 
 
 __all__ = ["check_require_train_mode"]
+
+
+QUESTIONS: list[Question] = [
+    Question("train() is called once before the loop and eval() in each validation. In which mode does epoch 3 "
+             "train?", ["training mode", "eval mode", "it alternates per batch"],
+             1, ["Nothing switches the model back after the validation of epoch 1 (and 2).",
+                 "From epoch 2 on every training step runs in eval mode.",
+                 "The mode only changes when train() or eval() is called."]),
+    Question("In the digits runs, which number shows the damage of the misplaced train() most fairly?",
+             ["validation accuracy", "the final validation loss", "the recorded gap between validation and "
+              "training loss", "training loss"],
+             1, ["Accuracy moved by about two points: the predictions are mostly still right, just overconfident.",
+                 "Measured the same way in both runs, it ends about 50 % higher, on all 20 seeds.",
+                 "It is larger, but partly because the correct run's recorded training loss has dropout on; "
+                 "measured the same way, the difference shrinks.",
+                 "Its training loss is *lower*: it looks better while the model overfits."]),
+    Question("The misplaced run is worse on seed 0. What do you need before saying it is worse in general?",
+             ["nothing: the seed fixes everything", "the same comparison on many seeds, and how often it holds",
+              "a bigger learning rate"],
+             1, ["A fixed seed makes one run repeatable, not typical: another seed may reverse it.",
+                 "Here 20 of 20 seeds agree, which is a result; one seed is an anecdote.",
+                 "The learning rate changes the experiment, not the evidence."]),
+    Question("What happens to BatchNorm's running statistics in the misplaced run after epoch 1?",
+             ["They keep updating", "They freeze", "They reset to mean 0, variance 1"],
+             1, ["Only in training mode; the misplaced run trains in eval mode.",
+                 "In eval mode BatchNorm neither uses batch statistics nor updates its running ones; "
+                 "its γ and β still learn.",
+                 "Nothing resets them: they keep the values from epoch 1."]),
+    Question("A model has no Dropout and no BatchNorm (only Linear and ReLU). Does the misplaced train() change "
+             "its training?", ["Yes, it trains worse", "No, the runs are identical"],
+             1, ["Linear and ReLU never read self.training: nothing changes.",
+                 "That is why PyTorch's quickstart bug went unnoticed, and why it bites later."]),
+    Question("A run never calls eval(). Its validation loss is higher than the correct run's. Why?",
+             ["Its model trained worse", "Its validation was measured in training mode (dropout on)",
+              "It overfits more"],
+             1, ["It trained in training mode all along, like the correct run.",
+                 "Measured in eval mode, its model is about as good as the correct one.",
+                 "Its training was correct; only the measurement was wrong."]),
+]
+"""The quiz of notebook 05: ``Quiz(QUESTIONS)`` shows it."""

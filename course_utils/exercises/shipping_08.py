@@ -116,7 +116,7 @@ QUESTIONS: list[Question] = [
              ["recompiles once for eval mode (a guard on `.training` failed) and keeps both graphs",
               "keeps running the training-mode graph", "raises an error: the mode cannot change after compiling"],
              0,
-             ["Right: Dynamo guards the training flags it read; the first eval call fails the guard and makes a "
+             ["Dynamo guards the training flags it read; the first eval call fails the guard and makes a "
               "second graph. Later switches reuse the two cached graphs.",
               "torch.compile follows the mode: its guards check the flag on every call.",
               "Changing the mode is allowed; it costs one recompilation per new combination of flags."]),
@@ -124,7 +124,7 @@ QUESTIONS: list[Question] = [
              ["it raises NotImplementedError; the program keeps dropout and batch statistics",
               "the program switches to eval mode", "eval() works but only turns off dropout"],
              0,
-             ["Right: the mode is baked into the graph as constant arguments (training=True), and the module's "
+             ["The mode is baked into the graph as constant arguments (training=True), and the module's "
               "train()/eval() raise NotImplementedError on this torch. Call model.eval() before exporting.",
               "The graph holds dropout(..., train=True) as a constant; no flag is left to switch.",
               "Neither dropout nor BatchNorm can be switched: both flags are constants in the graph."]),
@@ -132,7 +132,7 @@ QUESTIONS: list[Question] = [
              ["still vary from call to call: dropout was recorded as it ran during tracing",
               "become deterministic, as in eval mode", "are all zero"],
              0,
-             ["Right: tracing records the operations that ran, with training=True as a constant; .eval() only "
+             ["Tracing records the operations that ran, with training=True as a constant; .eval() only "
               "sets the flag.",
               "The flag changes but the recorded graph does not read it.",
               "Dropout zeroes only about a fraction p of the values."]),
@@ -140,7 +140,7 @@ QUESTIONS: list[Question] = [
              ["the fused weights use BatchNorm's running statistics, which only eval mode uses",
               "training-mode convolutions cannot be copied", "fusion would need gradients"],
              0,
-             ["Right: W' = W·γ/√(running_var+ε). In training mode BatchNorm normalizes with each batch's own "
+             ["W' = W·γ/√(running_var+ε). In training mode BatchNorm normalizes with each batch's own "
               "statistics, which no fixed weight can reproduce.",
               "Copying works in either mode; the refusal is about the maths of the fused weights.",
               "Fusion is arithmetic on the weights; it does not need autograd."]),
@@ -148,7 +148,7 @@ QUESTIONS: list[Question] = [
              ["PTQ: fuse and calibrate in eval mode; QAT: prepare_qat in training mode, convert after eval()",
               "both entirely in training mode", "both entirely in eval mode"],
              0,
-             ["Right: calibration must see the activations the shipped model will see (no dropout), and "
+             ["Calibration must see the activations the shipped model will see (no dropout), and "
               "prepare_qat asserts 'prepare_qat only works on models in training mode'.",
               "Calibrating in training mode lets dropout inflate the observed ranges (and BatchNorm update).",
               "prepare_qat raises an AssertionError on a model in eval mode."]),

@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch.nn as nn
 
-from .core import Check, Feedback, changes, model_state, require_callable, run_checks, timed
+from .core import Check, Feedback, Question, changes, model_state, require_callable, run_checks, timed
 
 
 def _cases() -> list[tuple[str, nn.Module]]:
@@ -48,4 +48,36 @@ def check_count_training(count_training: Callable) -> Feedback:
         Check("counting", lambda: _compare(fn),
               "loop over model.modules() (it includes the model itself) and count those whose .training is True; "
               "sum(m.training for m in model.modules()) does it in one line, and changes nothing."),
-    ], "you counted the modules in training mode, the model itself included, and left the model as it was.")
+    ], "you counted the modules in training mode, the model itself included, and left the model as it was.",
+       start="print `model.training` for one module, then look at what `list(model.modules())` holds.")
+
+
+QUESTIONS: list[Question] = [
+    Question("An exercise cell says 'Not answered yet'. What does that mean?",
+             ["The stub still raises NotImplementedError", "Your answer is wrong", "The checker crashed"],
+             0,
+             ["The checker saw the untouched stub. Replace `raise NotImplementedError` with your code.",
+              "A wrong answer says 'Not yet' and gives a hint.",
+              "Checkers report problems as feedback; they do not crash on your answer."]),
+    Question("Where are the reference solutions?",
+             ["In the solutions/ folder", "Hidden in course_utils", "There are none"],
+             0,
+             ["One file per notebook. Try the exercise first.",
+              "course_utils holds the checkers, not the solutions.",
+              "Every exercise has a reference solution in solutions/."]),
+    Question("How do you start a notebook over from a clean state?",
+             ["Kernel → Restart Kernel and Clear Outputs of All Cells", "Close the browser tab",
+              "Run the last cell again"],
+             0,
+             ["A fresh kernel and no old outputs. Then Run All.",
+              "Closing the tab leaves the kernel running with its old state.",
+              "Re-running one cell keeps everything the earlier cells defined."]),
+    Question("Does this course need the internet once it is installed?",
+             ["The data ships in data/ and toy data is generated", "Yes, to download the digits",
+              "Yes, for pretrained weights"],
+             0,
+             ["Everything runs offline; loading checks the data's SHA-256.",
+              "The digits ship with the course in data/.",
+              "Models are built with weights=None; nothing is downloaded."]),
+]
+"""The quiz of notebook 00: ``Quiz(QUESTIONS)`` shows it."""

@@ -7,7 +7,6 @@ answer every quiz question. Each notebook is opened and run once; its tests shar
 """
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -224,27 +223,20 @@ def test_placement_explorer_redraws_loss_curves(notebook_runs, browser_artifacts
 # --- Quizzes ----------------------------------------------------------------------------------------------------
 
 def answer_key(notebook: Path) -> dict[str, tuple[list[str], int, list[str]]]:
-    """``{prompt: (options, answer, explanations)}`` for every ``Question(...)`` written with literal values."""
+    """``{prompt: (options, answer, explanations)}`` for the quiz bank the notebook imports (``QUESTIONS``), as the
+    learner reads them (code spans without their backticks)."""
+    import importlib
+
     import nbformat
+
+    from course_utils.exercises.core import plain
 
     key = {}
     for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Question":
-                try:
-                    values = dict(zip(("prompt", "options", "answer", "explanations"),
-                                      (ast.literal_eval(a) for a in node.args)))
-                    values.update({k.arg: ast.literal_eval(k.value) for k in node.keywords})
-                    key[_norm(values["prompt"])] = (list(values["options"]), values["answer"],
-                                                    list(values["explanations"]))
-                except (ValueError, TypeError, KeyError, SyntaxError):
-                    continue  # not written with literal values: the generic checks still apply
+        for module in re.findall(r"from (course_utils\.exercises\.\w+) import [^\n]*\bQUESTIONS\b", cell.source):
+            for q in importlib.import_module(module).QUESTIONS:
+                key[_norm(plain(q.prompt))] = ([plain(o) for o in q.options], q.answer,
+                                               [plain(e) for e in q.explanations])
     return key
 
 
@@ -289,7 +281,7 @@ def test_quiz_answers_show_feedback(notebook: Path, notebook_runs, browser_artif
             assert span.count() == 1, f"question {i + 1} ({prompt[:60]!r}), option {k}: no feedback appeared"
             correct = "quiz-correct" in span.get_attribute("class")
             text = _norm(span.text_content())
-            verdict = "Correct." if correct else "Not quite."
+            verdict = "✔ Correct." if correct else "✘ Not yet."
             assert text.startswith(verdict) and len(text) > len(verdict) + 1, (
                 f"question {i + 1}, option {k}: feedback {text!r} lacks its verdict or explanation")
             if expected is not None:

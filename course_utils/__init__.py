@@ -31,10 +31,9 @@ def seed_everything(seed: int) -> None:
 
     Every notebook calls this once at the top so that "Restart and Run All" gives the same numbers.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    from ._validate import check_int
+
+    check_int("seed", seed, minimum=0)
     import numpy as np
     import torch
 

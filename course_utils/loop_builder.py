@@ -20,7 +20,8 @@ from ._validate import check_choice, check_int
 from .models import mlp
 from .plots import RUN_COLORS
 from .runtime import one_thread, seeded
-from .training import _forward, _modes_of, _watched, train_epoch
+from .modes import summarize_modes
+from .training import _forward, _watched, train_epoch
 
 TRAIN_CALLS = {"every epoch": "model.train() at the top of every epoch",
                "once before the loop": "model.train() once, before the epoch loop",
@@ -116,7 +117,7 @@ def _run_loop(train_call: str, eval_call: str, no_grad: str, epochs: int, seed: 
                 logits = _forward(model, x_val)
                 record["val_graph"].append(logits.requires_grad)
                 record["val_loss"].append(float(nn.functional.cross_entropy(logits, y_val).detach()))
-            record["val_mode"].append(_modes_of(watched))
+            record["val_mode"].append(summarize_modes(watched))
             record["train_mode"].append(mode)
             record["train_loss"].append(loss)
         model.eval()

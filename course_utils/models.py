@@ -5,7 +5,7 @@ from typing import Sequence
 
 import torch.nn as nn
 
-from ._validate import check_float, check_int
+from ._validate import check_bool, check_float, check_int
 
 
 def mlp(in_features: int = 64, hidden: Sequence[int] = (128, 128), out_features: int = 10,
@@ -22,8 +22,7 @@ def mlp(in_features: int = 64, hidden: Sequence[int] = (128, 128), out_features:
     check_int("in_features", in_features, minimum=1)
     check_int("out_features", out_features, minimum=1)
     check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False)
-    if not isinstance(batchnorm, bool):
-        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+    check_bool("batchnorm", batchnorm)
     if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
         raise TypeError(f"hidden must be a sequence of ints such as (128, 128), got {hidden!r}")
     layers: list[nn.Module] = []
@@ -53,8 +52,7 @@ class SmallCNN(nn.Module):
         check_int("channels", channels, minimum=1)
         check_int("out_features", out_features, minimum=1)
         check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False)
-        if not isinstance(batchnorm, bool):
-            raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+        check_bool("batchnorm", batchnorm)
 
         def block(c_in: int, c_out: int) -> list[nn.Module]:
             parts: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1)]

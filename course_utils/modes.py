@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import torch
 import torch.nn as nn
@@ -24,7 +24,7 @@ import torch.nn.modules.batchnorm as _bn
 import torch.nn.modules.dropout as _dropout
 import torch.nn.modules.instancenorm as _instancenorm
 
-from ._validate import check_choice, check_module
+from ._validate import check_bool, check_choice, check_module
 
 MODE_DEPENDENT_TYPES: tuple[type, ...] = (
     _dropout._DropoutNd,  # Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout
@@ -88,14 +88,33 @@ def mode_report(model: nn.Module) -> list[ModeRow]:
     return [ModeRow(name, type(m).__name__, m.training, is_mode_dependent(m)) for name, m in model.named_modules()]
 
 
+def summarize_modes(modules: Iterable[nn.Module]) -> str:
+    """``"train"`` if every module given is in training mode, ``"eval"`` if none is, ``"mixed"`` otherwise:
+    the one place the course turns a set of ``training`` flags into a word."""
+    flags = {m.training for m in modules}
+    if not flags:
+        raise ValueError("summarize_modes needs at least one module")
+    return "train" if flags == {True} else "eval" if flags == {False} else "mixed"
+
+
 def mode_summary(model: nn.Module) -> str:
     """``"train"`` if every submodule is in training mode, ``"eval"`` if none is, ``"mixed"`` otherwise."""
-    flags = {row.training for row in mode_report(model)}
-    if flags == {True}:
-        return "train"
-    if flags == {False}:
-        return "eval"
-    return "mixed"
+    check_module("model", model)
+    return summarize_modes(model.modules())
+
+
+def batchnorm_buffers(model: nn.Module, kinds: tuple[str, ...] = ("running_mean", "running_var")
+                      ) -> dict[str, torch.Tensor]:
+    """Copies of every BatchNorm running-statistics buffer of ``model`` by qualified name (e.g.
+    ``"backbone.1.running_mean"``): the one snapshot the course compares before and after a step."""
+    check_module("model", model)
+    return {name: buffer.detach().clone() for name, buffer in model.named_buffers()
+            if buffer is not None and name.rsplit(".", 1)[-1] in kinds}
+
+
+def buffers_moved(before: Mapping[str, torch.Tensor], after: Mapping[str, torch.Tensor]) -> float:
+    """Total absolute change between two :func:`batchnorm_buffers` snapshots (0.0: nothing moved)."""
+    return float(sum((after[name] - before[name]).abs().sum() for name in before))
 
 
 def mode_table(model: nn.Module, only_mode_dependent: bool = False) -> str:
@@ -119,8 +138,7 @@ def set_modes(model: nn.Module, modes: dict[str, bool]) -> None:
     for name, flag in modes.items():
         if name not in modules:
             raise KeyError(f"model has no submodule named {name!r}")
-        if not isinstance(flag, bool):
-            raise TypeError(f"the flag for {name!r} must be True or False, got {flag!r}")
+        check_bool(f"the flag for {name!r}", flag)
     for name, flag in modes.items():
         modules[name].training = flag
 
@@ -312,10 +330,8 @@ class ModeWatcher:
     def __init__(self, model: nn.Module, strict: bool = False, warn: bool = True,
                  ignore: tuple[str, ...] | list[str] = ()) -> None:
         check_module("model", model)
-        if not isinstance(strict, bool):
-            raise TypeError(f"strict must be True or False, got {strict!r}")
-        if not isinstance(warn, bool):
-            raise TypeError(f"warn must be True or False, got {warn!r}")
+        check_bool("strict", strict)
+        check_bool("warn", warn)
         if isinstance(ignore, str):
             raise TypeError(f"ignore must be a tuple of problem kinds such as ('eval_in_train_mode',), got {ignore!r}")
         for kind in ignore:

@@ -26,7 +26,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 from torch.utils.data import TensorDataset
 
-from ._validate import check_choice, check_float, check_int, check_module
+from ._validate import check_bool, check_choice, check_float, check_int
 from .data import TensorBatches, digits_tensors, toy_2d_tensors
 from .models import mlp
 from .modes import evaluating
@@ -103,8 +103,7 @@ def _check_config(dataset: str, placement: str, dropout: float, batchnorm: bool,
     check_choice("dataset", dataset, tuple(SETUPS))
     check_choice("placement", placement, PLACEMENTS)
     dropout = round(check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False), 4)
-    if not isinstance(batchnorm, bool):
-        raise TypeError(f"batchnorm must be True or False, got {batchnorm!r}")
+    check_bool("batchnorm", batchnorm)
     check_int("seed", seed, minimum=0)
     epochs = SETUPS[dataset]["epochs"] if epochs is None else check_int("epochs", epochs, minimum=1, maximum=500)
     return dropout, epochs

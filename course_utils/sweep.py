@@ -32,7 +32,8 @@ from torch.utils.data import TensorDataset
 from ._validate import check_choice, check_float, check_int
 from .models import mlp
 from .runtime import one_thread, seeded
-from .training import PLACEMENTS, _modes_of, _watched, enter_phase
+from .modes import summarize_modes
+from .training import PLACEMENTS, _watched, enter_phase
 
 
 class SeedLinear(nn.Module):
@@ -208,7 +209,7 @@ def sweep(train: TensorDataset, val: TensorDataset, placement: str, seeds: Seque
         train_mode: list[str] = []
         for epoch in range(epochs):
             enter_phase(model, placement, "train", epoch)
-            train_mode.append(_modes_of(watched))
+            train_mode.append(summarize_modes(watched))
             order = torch.stack([torch.randperm(n, generator=g) for g in generators])
             total = torch.zeros(len(seeds))
             for i in range(steps):

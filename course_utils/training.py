@@ -13,7 +13,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 
 from ._validate import check_choice, check_float, check_int, check_iterable, check_module
-from .modes import is_mode_dependent
+from .modes import batchnorm_buffers, buffers_moved, is_mode_dependent, summarize_modes
 
 PLACEMENTS = ("inside", "outside", "never_eval")
 """Where ``fit`` calls ``model.train()`` / ``model.eval()``:
@@ -68,19 +68,11 @@ class History:
         return [v - t for t, v in zip(self.train_loss, self.val_loss)]
 
 
-def _modes_of(modules: list[nn.Module]) -> str:
-    flags = {m.training for m in modules}
-    return "train" if flags == {True} else "eval" if flags == {False} else "mixed"
-
-
 def _combine(modes: Iterable[str]) -> str:
     seen = set(modes)
     return seen.pop() if len(seen) == 1 else "mixed"
 
 
-def _running_means(model: nn.Module) -> list[torch.Tensor]:
-    return [m.running_mean.detach().clone() for m in model.modules()
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None]
 
 
 def _forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -111,7 +103,7 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     watched = _watched(model)
     total_loss, correct, count, modes = 0.0, 0, 0, set()
     for x, y in loader:
-        modes.add(_modes_of(watched))
+        modes.add(summarize_modes(watched))
         logits = _forward(model, x)
         loss = loss_fn(logits, y)
         optimizer.zero_grad(set_to_none=True)
@@ -172,12 +164,11 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
         epoch_iter = tqdm(epoch_iter, desc=f"fit ({placement})", leave=True)
     for epoch in epoch_iter:
         enter_phase(model, placement, "train", epoch)
-        before = _running_means(model)
+        before = batchnorm_buffers(model, ("running_mean",))
         loss, acc, mode = train_epoch(model, train_loader, optimizer, loss_fn)
-        after = _running_means(model)
-        history.running_stats_change.append(float(sum((a - b).abs().sum() for a, b in zip(after, before))))
+        history.running_stats_change.append(buffers_moved(before, batchnorm_buffers(model, ("running_mean",))))
         enter_phase(model, placement, "validate", epoch)
-        history.val_mode.append(_modes_of(watched))
+        history.val_mode.append(summarize_modes(watched))
         # Validation in training mode ("never_eval") draws dropout masks; on a forked generator, so the next
         # epoch's training steps get the same masks as in the other placements.
         with torch.random.fork_rng(devices=[]):

@@ -13,17 +13,21 @@ import html
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn as nn
 from torch.utils.data import TensorDataset
 
-from ._validate import check_choice, check_int, check_module
+from ._validate import check_bool, check_choice, check_int, check_module
 from .data import digits_tensors, make_loaders
 from .models import SmallCNN
-from .modes import is_mode_dependent
+from .modes import batchnorm_buffers, buffers_moved, is_mode_dependent
 from .runtime import one_thread
 from .training import evaluate, train_epoch
+
+if TYPE_CHECKING:
+    from .widgets import Explorer
 
 PARTS: tuple[str, ...] = ("backbone", "head")
 BN_CHOICES: tuple[str, ...] = ("frozen", "train")
@@ -69,8 +73,6 @@ class TransferResult:
     seconds: float
 
 
-def _running_stats(module: nn.Module) -> list[torch.Tensor]:
-    return [b.detach().clone() for n, b in module.named_buffers() if n.endswith(("running_mean", "running_var"))]
 
 
 def _pretrained(seed: int, epochs: int) -> tuple[SmallCNN, float]:
@@ -122,7 +124,7 @@ def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_ep
     model.backbone.load_state_dict(state)
     model.backbone.requires_grad_(False)
     before_w = [p.detach().clone() for p in model.backbone.parameters()]
-    before_stats = _running_stats(model.backbone)
+    before_stats = batchnorm_buffers(model.backbone)
     train, val = split_by_digit((5, 6, 7, 8, 9), seed=seed)
     train = TensorDataset(*(t[:n_finetune] for t in train.tensors))
     train_loader, val_loader = make_loaders(train, val, batch_size=batch_size, seed=seed, drop_last=True)
@@ -135,7 +137,7 @@ def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_ep
     model.eval()
     acc = evaluate(model, val_loader)[1]
     w_changed = any(not torch.equal(a, p) for a, p in zip(before_w, model.backbone.parameters()))
-    s_changed = any(not torch.equal(a, b) for a, b in zip(before_stats, _running_stats(model.backbone)))
+    s_changed = buffers_moved(before_stats, batchnorm_buffers(model.backbone)) > 0
     return TransferResult(bn, pretrain_acc, acc, w_changed, s_changed, time.perf_counter() - start)
 
 
@@ -164,9 +166,8 @@ def one_step_changes(backbone_mode: str = "eval", head_mode: str = "train", back
     """
     check_choice("backbone_mode", backbone_mode, ("train", "eval"))
     check_choice("head_mode", head_mode, ("train", "eval"))
-    for name, value in (("backbone_frozen", backbone_frozen), ("head_frozen", head_frozen)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
+    check_bool("backbone_frozen", backbone_frozen)
+    check_bool("head_frozen", head_frozen)
     check_int("seed", seed, minimum=0)
     with one_thread():
         return _one_step_changes(backbone_mode, head_mode, backbone_frozen, head_frozen, seed)
@@ -232,3 +233,23 @@ def changes_html(rows: list[ModuleChange]) -> str:
     return (f'<div class="one-step-changes"><b>{html.escape(title)}</b><table style="font-family:monospace">'
             "<tr><th>module</th><th>type</th><th>mode</th><th>parameters</th><th>weights</th>"
             f"<th>running stats</th></tr>{''.join(body)}</table></div>")
+
+
+def partial_explorer() -> Explorer:
+    """Notebook 06's explorer: the mode of the backbone and of the head, and which of them are frozen ->
+    :func:`one_step_changes` (cached) -> the module tree after one SGD step, changed cells marked."""
+    import ipywidgets as widgets
+
+    from .widgets import Explorer
+
+    toggle_style = {"description_width": "80px"}
+    controls = {
+        "backbone_mode": widgets.ToggleButtons(options=["train", "eval"], value="eval", description="backbone",
+                                               style=toggle_style),
+        "head_mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="head",
+                                           style=toggle_style),
+        "backbone_frozen": widgets.Checkbox(value=True, description="backbone frozen", indent=False),
+        "head_frozen": widgets.Checkbox(value=False, description="head frozen", indent=False),
+    }
+    return Explorer(controls, compute=one_step_changes, draw=lambda rows, **_: changes_html(rows),
+                    title="One training step of a SmallCNN")

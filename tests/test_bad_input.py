@@ -4,9 +4,7 @@ A learner who passes the wrong thing should read what was wrong and what would b
 traceback from deep inside torch or matplotlib. Every case is one row: a call, the error type expected, and
 a piece of text the message must contain (the bad value, as the learner typed it).
 
-Rows in ``GAPS`` document current messages that fall short; they are expected failures (xfail) with the fix
-written next to them, so the suite stays green and the list of gaps stays visible (``pytest -ra`` shows them).
-When a fix lands, its row XPASSes: move it to ``CASES``.
+A message found to fall short is fixed, and its row goes to ``FIXED`` with the original problem beside it.
 
 Every ``check_*`` function in ``course_utils.exercises`` is found automatically and fed a non-function, the
 untouched stub, a wrong answer, a crashing answer and answers that call exit() or raise KeyboardInterrupt: it
@@ -164,10 +162,6 @@ CASES = [
     ("Quiz.answer option str", lambda: C.Quiz([_question()]).answer(0, "a"), ValueError, "'a'"),
 ]
 
-# Current messages that fall short: (id, call, exception a good fix would raise, text it should name, fix).
-GAPS = [
-]
-
 # Gaps this file found that are fixed (d492b53 and later): kept as regression tests, with the original problem.
 FIXED = [
     ("set_modes flag str", lambda: MO.set_modes(nn.Linear(2, 2), {"": "False"}), TypeError, "'False'",
@@ -230,13 +224,6 @@ def _check_message(call, error_type, needle):
 
 @pytest.mark.parametrize("call,error_type,needle", [c[1:4] for c in CASES + FIXED], ids=[c[0] for c in CASES + FIXED])
 def test_bad_input_gets_a_clear_error(call, error_type, needle):
-    _check_message(call, error_type, needle)
-
-
-@pytest.mark.parametrize("call,error_type,needle", [
-    pytest.param(*g[1:4], marks=pytest.mark.xfail(reason="GAP: " + g[4].split(";")[0][:90], strict=False), id=g[0])
-    for g in GAPS])
-def test_known_gaps(call, error_type, needle):
     _check_message(call, error_type, needle)
 
 

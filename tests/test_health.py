@@ -13,11 +13,10 @@ offline test is skipped with a message saying why.
 Cells tagged ``nbval-skip`` are not run (as under nbval); outputs of cells tagged ``nbval-ignore-output`` are not
 compared between the two runs.
 
-The data-integrity checks (checksums, ``torch.load(weights_only=True)``) are here too; see the end of the file.
+The data-integrity checks (checksums) are here too; see the end of the file.
 """
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import multiprocessing
@@ -378,64 +377,6 @@ def test_data_readme_lists_the_checksums():
     text = readme.read_text(encoding="utf-8")
     for name, digest in CHECKSUMS.items():
         assert digest in text, f"data/README.md does not list the SHA-256 of {name}"
-
-
-def _python_sources() -> list[tuple[str, str]]:
-    """(label, source) of every Python file and notebook code cell the course ships."""
-    sources = []
-    for folder in ("course_utils", "solutions", "scripts", "notebooks"):
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            sources.append((str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")))
-    for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for i, cell in enumerate(nb.get("cells", [])):
-            if cell.get("cell_type") == "code":
-                source = "".join(cell.get("source", []))
-                # IPython magics and shell escapes are not Python: blank them out for the parser.
-                source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                   for line in source.splitlines())
-                sources.append((f"{path.name} cell {i}", source))
-    return sources
-
-
-def _unsafe_loads(label: str, source: str) -> list[str]:
-    """``torch.load`` calls in ``source`` without ``weights_only=True`` (found with ast, regex as a fallback)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        bad = []
-        for match in re.finditer(r"torch\.load\s*\(", source):
-            window = source[match.end():match.end() + 300]
-            if not re.search(r"weights_only\s*=\s*True", window.split(")")[0] if ")" in window else window):
-                bad.append(f"{label}: {source[match.start():match.start() + 80]!r}")
-        return bad
-    bad = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = (f"{func.value.id}.{func.attr}" if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                else func.id if isinstance(func, ast.Name) else "")
-        if name not in ("torch.load", "load") or (name == "load" and "from torch import load" not in source):
-            continue
-        safe = any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-                   for k in node.keywords)
-        if not safe:
-            bad.append(f"{label}, line {node.lineno}: {ast.unparse(node)[:100]}")
-    return bad
-
-
-def test_every_torch_load_uses_weights_only():
-    """Weights saved and loaded by the course go through torch.load(weights_only=True) (no arbitrary pickles)."""
-    bad = [hit for label, source in _python_sources() for hit in _unsafe_loads(label, source)]
-    assert not bad, "torch.load without weights_only=True:\n" + "\n".join(bad)
-
-
-def test_weights_only_checker_catches_unsafe_calls():
-    assert _unsafe_loads("x", "import torch\nstate = torch.load('m.pt')\n")
-    assert _unsafe_loads("x", "import torch\nstate = torch.load('m.pt', weights_only=False)\n")
-    assert _unsafe_loads("x", "%time x = 1\nstate = torch.load(path,\n  map_location='cpu')\n")
-    assert not _unsafe_loads("x", "import torch\nstate = torch.load('m.pt', map_location='cpu', weights_only=True)\n")
 
 
 @needs_notebooks

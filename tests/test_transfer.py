@@ -1,12 +1,9 @@
 """course_utils.transfer: digit splits, the transfer demo, one-step changes, counts, and the 06 explorer."""
-import ipywidgets as widgets
 import pytest
 
 from course_utils.models import SmallCNN, mlp
-from course_utils.transfer import (changes_html, mode_dependent_counts, one_step_changes, pretrain_and_finetune,
-                                   split_by_digit)
-from course_utils.widgets import Explorer
-
+from course_utils.transfer import (changes_html, mode_dependent_counts, one_step_changes, partial_explorer,
+                                   pretrain_and_finetune, split_by_digit)
 
 def test_split_by_digit_relabels():
     train, val = split_by_digit((5, 6, 7))
@@ -83,11 +80,9 @@ def test_mode_dependent_counts():
 
 
 def test_explorer_headless():
-    controls = {"backbone_mode": widgets.ToggleButtons(options=["train", "eval"], value="eval"),
-                "head_mode": widgets.ToggleButtons(options=["train", "eval"], value="train"),
-                "backbone_frozen": widgets.Checkbox(value=True), "head_frozen": widgets.Checkbox(value=False)}
-    explorer = Explorer(controls, one_step_changes, lambda rows, **_: changes_html(rows))
-    assert explorer.redraws == 1
+    explorer = partial_explorer()
+    assert explorer.redraws == 1 and explorer.values == {"backbone_mode": "eval", "head_mode": "train",
+                                                         "backbone_frozen": True, "head_frozen": False}
     explorer.controls["backbone_mode"].value = "train"
     assert explorer.redraws == 2
     assert "running statistics of 2" in explorer.output.outputs[0]["data"]["text/html"]

@@ -1,13 +1,13 @@
 """A static checker for mode bugs in ``.py`` files and notebooks.
 
-    python -m course_utils.lint [--format text|flake8|json] PATH [PATH ...]
+    python -m course_utils.lint [--format text|flake8|json|sarif] PATH [PATH ...]
 
 prints one line per finding, ``path:line: CODE message``, and exits with status 1 when it found something and 0
 otherwise (2 for a path it cannot read). For a notebook, ``line`` counts the lines of all code cells joined in
 order (as ``jupyter nbconvert --to script`` would without its headers) and the message ends with the cell number
 and the line within that cell. A cell or file that cannot be read as Python is reported on stderr with the reason.
 ``--format flake8`` prints ``path:line:1: CODE message``; ``--format json`` a list of objects (path, line, code,
-severity, message). Given several files or a directory, a function that another file calls is judged at those
+severity, message); ``--format sarif`` SARIF 2.1.0 for code-scanning viewers. Given several files or a directory, a function that another file calls is judged at those
 calls rather than on its own.
 
 The checker follows the code: it walks every statement in order (cells in order, loops at any depth, both branches
@@ -1579,9 +1579,44 @@ def check_path(path: str | Path, skipped: list[Skipped] | None = None,
     return check_source(p.read_text(encoding="utf-8"), str(path), called_elsewhere=called_elsewhere)
 
 
+_RULE_HELP = {
+    "train-outside-loop": "eval() inside a loop is not undone by a train() inside it",
+    "train-in-eval": "a training step through a model whose last mode call was eval()",
+    "eval-missing": "a model evaluated in training mode",
+    "frozen-bn-train": "a frozen part with BatchNorm trained in training mode",
+    "functional-dropout-training": "F.dropout without training=",
+    "sdpa-dropout-training": "scaled_dot_product_attention(dropout_p=...) not tied to self.training",
+    "layer-in-forward": "a mode-dependent layer constructed inside forward()",
+}
+
+
+def _sarif(findings: Sequence[Finding]) -> dict:
+    """SARIF 2.1.0 (GitHub code scanning and other viewers) for ``findings``."""
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "course-lint",
+                "informationUri": "https://github.com/OWNER/train-eval-course/blob/main/docs/lint.md",
+                "rules": [{"id": code, "shortDescription": {"text": _RULE_HELP[code]}} for code in CODES]}},
+            "results": [{
+                "ruleId": f.code,
+                "level": "error" if f.severity == "error" else "warning",
+                "message": {"text": f.message},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": Path(f.path).as_posix()},
+                                                    "region": {"startLine": max(f.line, 1)}}}],
+            } for f in findings],
+        }],
+    }
+
+
 def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
     """Findings as ``text`` (``path:line: CODE message``), ``flake8`` (``path:line:1: CODE message``, what
-    editors and pre-commit parse) or ``json`` (a list of objects with path, line, code, severity, message)."""
+    editors and pre-commit parse), ``json`` (a list of objects with path, line, code, severity, message) or
+    ``sarif`` (SARIF 2.1.0, for code-scanning viewers)."""
+    if fmt == "sarif":
+        return json.dumps(_sarif(findings), indent=1)
     if fmt == "json":
         return json.dumps([{"path": f.path, "line": f.line, "code": f.code, "severity": f.severity,
                             "message": f.message} for f in findings], indent=1)
@@ -1589,7 +1624,7 @@ def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
         return "\n".join(f"{f.path}:{f.line}:1: {f.code} {f.message}" for f in findings)
     if fmt == "text":
         return "\n".join(str(f) for f in findings)
-    raise ValueError(f"format must be 'text', 'flake8' or 'json', got {fmt!r}")
+    raise ValueError(f"format must be 'text', 'flake8', 'json' or 'sarif', got {fmt!r}")
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -1609,7 +1644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__.strip())
         return 0 if args else 2
     parser = argparse.ArgumentParser(prog="course-lint", add_help=False)
-    parser.add_argument("--format", choices=("text", "flake8", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "flake8", "json", "sarif"), default="text")
     parser.add_argument("paths", nargs="*")
     options = parser.parse_args(args)
     if not options.paths:
@@ -1637,10 +1672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in skipped:
             print(s, file=sys.stderr)
         everything += findings
-        if options.format != "json" and findings:
+        if options.format in ("text", "flake8") and findings:
             print(format_findings(findings, options.format))
-    if options.format == "json":
-        print(format_findings(everything, "json"))
+    if options.format in ("json", "sarif"):
+        print(format_findings(everything, options.format))
     if status:
         return status
     return 1 if everything else 0

@@ -187,6 +187,12 @@ def test_output_formats(capsys):
                        "message": data[0]["message"]}
     assert main(["--format", "flake8", path]) == 1
     assert capsys.readouterr().out.splitlines()[0].startswith(f"{path}:10:1: functional-dropout-training ")
+    assert main(["--format", "sarif", path]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    result = sarif["runs"][0]["results"][0]
+    assert sarif["version"] == "2.1.0" and result["ruleId"] == "functional-dropout-training"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == set(CODES)
     with pytest.raises(ValueError, match="format"):
         format_findings([], "xml")
 

@@ -318,6 +318,8 @@ def staticize(nb: Any, notebook: Path, alt_text: dict[str, str]) -> dict[str, in
                 view = data.pop(WIDGET_VIEW)
                 if any(k in data for k in RICH):
                     counts["widgets_course"] += 1
+                    if "text/html" in data:  # the page shows the course's static HTML, not the bare image
+                        data.pop("image/png", None)
                 else:
                     markup = render_widget(str(view.get("model_id", "")), state)
                     if markup is None:  # closed by the kernel (e.g. a finished tqdm bar with leave=False)

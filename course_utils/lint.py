@@ -74,6 +74,8 @@ _PASS_THROUGH = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "tr
                  "share_memory", "apply", "type"}
 _EVAL_NAME = re.compile(r"(^|_)(eval|evaluat\w*|valid\w*|val|test\w*|predict\w*|infer\w*|inference|accuracy|"
                         r"compute_acc\w*|acc|score\w*|metric\w*)($|_)", re.I)
+_NOT_A_MODEL = re.compile(r"optim|^opt|opt$|sched|scaler|^lr_|dataset|loader|^args$|config|tokenizer", re.I)
+"""Receivers of ``state_dict()``/``load_state_dict()`` that are not modules (optimizers, schedulers, scalers)."""
 _PREDICTION_NAME = re.compile(r"pred|prob|logit|y_hat|yhat|outputs?$|^out$|scores?$", re.I)
 _NEUTRAL_NAME = re.compile(r"summary|count|param|print|log|plot|show|visual|watch|save|load|device|size|info|"
                            r"describe|repr|str|hash|id$|type|list|tuple|dict|sum|max|min|sorted|getattr|hasattr|"
@@ -527,7 +529,8 @@ class _Checker:
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
                 receiver, method = _method(node)
-                if receiver and method in _MODEL_METHODS and receiver.split(".")[-1] not in ("torch", "nn", "F"):
+                if receiver and method in _MODEL_METHODS and receiver.split(".")[-1] not in ("torch", "nn", "F") \
+                        and not _NOT_A_MODEL.search(receiver.split(".")[-1]):
                     self.model_names.add(receiver)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 if self._kind_of(node.value):

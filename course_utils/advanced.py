@@ -359,8 +359,11 @@ def mc_dropout_explorer(samples: int = 30, p: float = 0.3, how: str = "dropout o
         "p": widgets.ToggleButtons(options=list(MC_P), value=p, description="dropout p"),
         "how": widgets.ToggleButtons(options=list(MC_HOW), value=how, description="switch on"),
     }
+    other_how = "model.train()" if how == "dropout only" else "dropout only"
     return Explorer(controls, compute=lambda samples, p, how: mc_grid(samples, p, how), draw=draw_mc,
-                    title="Monte Carlo dropout on the moons: predictive spread next to the deterministic boundary")
+                    title="Monte Carlo dropout on the moons: predictive spread next to the deterministic boundary",
+                    # a static page (no kernel) also shows the other way of switching dropout on, and p = 0.5
+                    static_settings=[{"how": other_how}, {"p": 0.5}])
 
 
 # --- Gradient accumulation with BatchNorm ----------------------------------------------------------------------

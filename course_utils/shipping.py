@@ -312,8 +312,12 @@ def capture_explorer(method: str = "export", capture_mode: str = "train", run_mo
         "capture_mode": widgets.ToggleButtons(options=list(MODES), value=capture_mode, description="mode at capture"),
         "run_mode": widgets.ToggleButtons(options=list(MODES), value=run_mode, description="then call"),
     }
+    other_method = "compile" if method != "compile" else "export"
+    other_mode = "eval" if capture_mode == "train" else "train"
     return Explorer(controls, compute=capture_run, draw=draw_capture,
-                    title="Capture a trained model in one mode, switch the captured program to another")
+                    title="Capture a trained model in one mode, switch the captured program to another",
+                    # a static page (no kernel) also shows the contrasts: another method, the other capture mode
+                    static_settings=[{"method": other_method}, {"capture_mode": other_mode}])
 
 
 # --- Post-training quantization: calibrate in eval mode -----------------------------------------------------

@@ -218,7 +218,7 @@ def mc_model(p: float = 0.3, seed: int = 0) -> nn.Sequential:
     return model.eval()
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _mc_state(p: float, seed: int) -> dict:
     with one_thread():
         torch.manual_seed(seed)

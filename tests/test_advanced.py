@@ -152,6 +152,15 @@ def test_model_train_moves_the_mc_boundary_more_on_every_seed():
     assert worse == 20, f"on {worse} of 20 seeds"
 
 
+def test_mc_spread_grows_with_p_on_every_seed():
+    """Notebook 09: the average predictive spread grows with p (0.1 < 0.3 < 0.5) on 20 of 20 seeds."""
+    grows = 0
+    for seed in SEEDS:
+        spread = [mc_grid(20, p, "dropout only", 30, seed).mean_std for p in (0.1, 0.3, 0.5)]
+        grows += spread[0] < spread[1] < spread[2]
+    assert grows == 20, f"on {grows} of 20 seeds"
+
+
 def test_mc_predict_restores_the_model_and_is_seeded():
     model = mc_model(0.3)
     state = {k: v.clone() for k, v in model.state_dict().items()}

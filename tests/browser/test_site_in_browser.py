@@ -85,3 +85,15 @@ def test_notebook_page_shows_every_figure_and_opens_a_quiz_answer(site_url: str,
         answers.first.locator("summary").click()
         assert answers.first.locator("text=Answer:").is_visible(), "a quiz answer opens"
         answers.first.screenshot(path=str(ARTIFACTS / _shot_name(path + "-quiz-answer")))
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_page_in_the_dark_theme_has_no_serious_a11y_violation(site_url: str, page, path: str):
+    """A reader who prefers the dark theme: outputs stay on white paper, so their colours keep their contrast."""
+    page.add_init_script("localStorage.setItem('mode', 'dark')")
+    report = open_offline(page, f"{site_url}/{path}")
+    assert not report.problems(), report.problems()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark", "the theme switched to dark"
+    page.screenshot(path=str(ARTIFACTS / _shot_name(path + "-dark")))
+    violations = axe_violations(page, "article, main")
+    assert not violations, f"{path} (dark): serious/critical violations:\n{describe_violations(violations)}"

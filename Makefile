@@ -33,9 +33,12 @@ lab: setup
 test: setup site-setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
+# The fast loop while changing the course: unit tests only, no notebook, browser, server or 20-seed runs (< 1 min).
 unit: setup
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not slow" -q
 
+# nbval's per-cell report of every notebook (make test runs each notebook in tests/test_health.py instead:
+# a fresh offline kernel, then Restart and Run All, which fails on any cell error just as nbval does).
 notebooks: setup
 	$(BIN)/python -m pytest notebooks
 

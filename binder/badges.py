@@ -159,9 +159,12 @@ exist.
 The Binder image itself could not be built on the development machine: it reaches PyPI but not PyTorch's CPU
 wheel index (download.pytorch.org) nor mybinder.org (`pip install --dry-run -r binder/requirements.txt` there
 finds no `torch==2.14.1+cpu`, only PyPI's versions). What is tested: the configuration names the same packages
-and the same torch/torchvision pair as `requirements.txt` (`tests/test_binder.py`), and every launch link opens a
-notebook that exists. Check the first real launch by hand: the build log should show `torch-2.14.1+cpu`
-(about 0.2 GB) and no `nvidia-*` packages.
+and the same torch/torchvision pair as `requirements.txt` (`tests/test_binder.py`), every launch link opens a
+notebook that exists, and `binder/postBuild`, run in a sandbox, installs the two settings files above, which a
+JupyterLab started with them applies: 00 opens at the course root, *Shut down kernel* is on by default, and the
+kernel culler starts (`tests/test_lab_settings.py`). Check the first real launch by hand: the build log should
+show `torch-2.14.1+cpu` (about 0.2 GB) and no `nvidia-*` packages; close a notebook's tab and its kernel should
+leave the *Running* panel.
 """
 
 

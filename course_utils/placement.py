@@ -31,7 +31,7 @@ from .data import TensorBatches, digits_tensors, toy_2d_tensors
 from .models import mlp
 from .modes import evaluating
 from .plots import PLACEMENT_LABELS, color_for, draw_histories, new_figure
-from .runtime import one_thread
+from .runtime import one_thread, seeded
 from .plots import seed_strip
 from .sweep import SeedComparison, SeedRuns, compare, sweep
 from .training import PLACEMENTS, History, evaluate, fit
@@ -85,7 +85,7 @@ class Run:
 
 
 @functools.lru_cache(maxsize=4)
-def _datasets(dataset: str, seed: int) -> tuple[TensorDataset, TensorDataset]:
+def _datasets(dataset: str) -> tuple[TensorDataset, TensorDataset]:
     setup = SETUPS[dataset]
     if dataset == "digits":
         return digits_tensors(train_size=setup["train_size"])
@@ -95,7 +95,7 @@ def _datasets(dataset: str, seed: int) -> tuple[TensorDataset, TensorDataset]:
 def datasets(dataset: str = "digits") -> tuple[TensorDataset, TensorDataset]:
     """The (train, validation) datasets of a shipped set-up (the same for every seed)."""
     check_choice("dataset", dataset, tuple(SETUPS))
-    return _datasets(dataset, 0)
+    return _datasets(dataset)
 
 
 def _check_config(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int,
@@ -139,9 +139,10 @@ def _train_run(dataset: str, placement: str, dropout: float, batchnorm: bool, se
 
 def _train(dataset: str, placement: str, dropout: float, batchnorm: bool, seed: int, epochs: int) -> Run:
     setup = SETUPS[dataset]
-    train, val = _datasets(dataset, 0)
-    torch.manual_seed(seed)
-    model = mlp(setup["in_features"], setup["hidden"], setup["out_features"], dropout=dropout, batchnorm=batchnorm)
+    train, val = _datasets(dataset)
+    with seeded(seed):
+        model = mlp(setup["in_features"], setup["hidden"], setup["out_features"], dropout=dropout,
+                    batchnorm=batchnorm)
     train_loader = TensorBatches(train, setup["batch_size"], shuffle=True, seed=seed, drop_last=True)
     val_loader = TensorBatches(val, 1024)
     history = fit(model, train_loader, val_loader, epochs=epochs, placement=placement, lr=setup["lr"], seed=seed)
@@ -172,7 +173,7 @@ def clear_cache() -> None:
 def _seed_runs(dataset: str, placement: str, dropout: float, batchnorm: bool, seeds: tuple[int, ...], epochs: int,
                validate_every: int) -> SeedRuns:
     setup = SETUPS[dataset]
-    train, val = _datasets(dataset, 0)
+    train, val = _datasets(dataset)
     return sweep(train, val, placement, seeds, hidden=setup["hidden"], dropout=dropout, batchnorm=batchnorm,
                  epochs=epochs, lr=setup["lr"], batch_size=setup["batch_size"], validate_every=validate_every)
 

@@ -13,7 +13,8 @@ import torch.nn as nn
 from torch.utils.data import DataLoader
 
 from ._validate import check_choice, check_float, check_int, check_iterable, check_module
-from .modes import batchnorm_buffers, buffers_moved, is_mode_dependent, summarize_modes
+from .runtime import seeded
+from .modes import batchnorm_buffers, buffers_moved, evaluating, is_mode_dependent, summarize_modes
 
 PLACEMENTS = ("inside", "outside", "never_eval")
 """Where ``fit`` calls ``model.train()`` / ``model.eval()``:
@@ -117,8 +118,9 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     return total_loss / count, correct / count, _combine(modes)
 
 
-def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = None) -> tuple[float, float]:
-    """Mean loss and accuracy over ``loader`` under ``torch.no_grad()``, in whatever mode ``model`` is in."""
+def measure(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy over ``loader`` under ``torch.no_grad()``, in whatever mode ``model`` is in (it calls
+    neither ``train()`` nor ``eval()``: ``fit`` uses it to reproduce a loop that validates in the wrong mode)."""
     check_module("model", model)
     check_iterable("loader", loader)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -132,6 +134,14 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = No
     if count == 0:
         raise ValueError("the validation loader yielded no batches; check its dataset")
     return total_loss / count, correct / count
+
+
+def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Callable | None = None) -> tuple[float, float]:
+    """Validation as notebook 04 teaches it: eval mode and ``torch.no_grad()``; mean loss and accuracy over
+    ``loader``. Every submodule's mode is restored afterwards (:func:`course_utils.modes.evaluating`)."""
+    check_module("model", model)
+    with evaluating(model):
+        return measure(model, loader, loss_fn)
 
 
 def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epochs: int = 20,
@@ -151,9 +161,14 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
     check_int("seed", seed, minimum=0)
     check_iterable("train_loader", train_loader)
     check_iterable("val_loader", val_loader)
-    torch.manual_seed(seed)
     if getattr(train_loader, "generator", None) is not None:
-        train_loader.generator.manual_seed(seed)
+        train_loader.generator.manual_seed(seed)  # the loader's own generator: the same shuffles for every placement
+    with seeded(seed):  # dropout masks from torch's global generator, restored afterwards
+        return _fit(model, train_loader, val_loader, epochs, placement, lr, loss_fn, weight_decay, progress)
+
+
+def _fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epochs: int, placement: str,
+         lr: float, loss_fn: Callable | None, weight_decay: float, progress: bool) -> History:
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = History(placement=placement)
     watched = _watched(model)
@@ -172,7 +187,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
         # Validation in training mode ("never_eval") draws dropout masks; on a forked generator, so the next
         # epoch's training steps get the same masks as in the other placements.
         with torch.random.fork_rng(devices=[]):
-            val_loss, val_acc = evaluate(model, val_loader, loss_fn)
+            val_loss, val_acc = measure(model, val_loader, loss_fn)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
         history.train_mode.append(mode)

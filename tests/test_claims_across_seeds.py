@@ -170,3 +170,27 @@ def test_06_three_knobs_rows_can_fail():
     assert bn_step() == {"weights changed": True, "running stats changed": True, "normalized with batch stats": True}
     assert bn_step(requires_grad=False)["weights changed"] is False
     assert bn_step(training=False)["running stats changed"] is False
+
+
+# --- notebook 04: the correct loop's curves -------------------------------------------------------------------
+
+def test_04_loss_curve_claims_on_every_seed():
+    """Runs the notebook's set-up, loop and curve-assert cells with seed_everything(s) for s in 0-19."""
+    setup = _cell_source("04_training_loop.ipynb", "import copy")
+    loop = _cell_source("04_training_loop.ipynb", "model = mlp(64, (128,), 10, dropout=0.3, batchnorm=True)")
+    checks = _cell_source("04_training_loop.ipynb", "gaps = [v - t for v, t in zip(val_losses, train_losses)]")
+    assert "seed_everything(0)" in setup and "torch.manual_seed(0); train_loader.generator.manual_seed(0)" in loop
+    failures = []
+    for s in SEEDS:
+        namespace: dict = {}
+        code = (setup.replace("seed_everything(0)", f"seed_everything({s})")
+                .replace("seed=0, drop_last=True", f"seed={s}, drop_last=True") + "\n"
+                + loop.replace("tqdm(range(15), desc=\"epochs\")", "range(15)")
+                .replace("torch.manual_seed(0); train_loader.generator.manual_seed(0)",
+                         f"torch.manual_seed({s}); train_loader.generator.manual_seed({s})"))
+        exec(code, namespace)
+        try:
+            exec(checks, namespace)
+        except AssertionError as error:
+            failures.append((s, str(error)[:120]))
+    assert not failures, f"the notebook's curve claims fail on {len(failures)} of 20 seeds: {failures}"

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from ._validate import check_choice, check_float, check_int, check_module
 from .modes import evaluating
 from .runtime import one_thread
-from .plots import RUN_COLORS, new_figure
+from .plots import MIN_FONT, OKABE_ITO, RUN_COLORS, new_figure
 from .widgets import Explorer
 
 MODES = ("train", "eval")
@@ -156,39 +156,37 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     """
     if not isinstance(result, BatchNormStream):
         raise TypeError(f"result must be a BatchNormStream, got {type(result).__name__}")
-    fig, (ax_stats, ax_sample) = new_figure(1, 2, width=11.0, height=3.8)
+    fig, (ax_stats, ax_sample) = new_figure(1, 2, width=9.0, height=4.6)
     color = RUN_COLORS[result.mode]
     steps = range(len(result.mean_trace))
     ax_stats.plot(steps, result.mean_trace, color=color, label="running_mean")
-    ax_stats.plot(steps, result.var_trace, color=RUN_COLORS["outside"], label="running_var")
+    ax_stats.plot(steps, result.var_trace, color=OKABE_ITO["black"], label="running_var")
     ax_stats.axhline(result.true_mean, color=color, ls="--", lw=1, label=f"true mean {result.true_mean:g}")
-    ax_stats.axhline(result.true_var, color=RUN_COLORS["outside"], ls="--", lw=1,
+    ax_stats.axhline(result.true_var, color=OKABE_ITO["black"], ls="--", lw=1,
                      label=f"true variance {result.true_var:g}")
     ax_stats.set_xlabel("batches seen")
     ax_stats.set_ylabel("running statistic")
-    ax_stats.legend(fontsize=8, loc="center right" if result.mode == "eval" else "lower right")
+    ax_stats.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below, off the data
     momentum = "None (cumulative)" if result.momentum is None else f"{result.momentum:g}"
     final_mean, final_var = float(result.mean_trace[-1]), float(result.var_trace[-1])
     if result.mode == "eval":
-        stats_title = f"eval: the running stats never move from mean {final_mean:g}, var {final_var:g}"
+        stats_title = f"eval: the running stats never move\n(mean {final_mean:g}, var {final_var:g})"
     else:
-        stats_title = (f"train, momentum {momentum}: running mean → {final_mean:.2f}, var → {final_var:.2f}\n"
-                       f"(the data: true mean {result.true_mean:g}, variance {result.true_var:g})")
+        stats_title = (f"train, momentum {momentum}:\nrunning mean → {final_mean:.2f}, var → {final_var:.2f}")
     ax_stats.set_title(stats_title, fontsize=10)
 
     outputs = result.sample_outputs.numpy()
     ax_sample.plot(range(1, len(outputs) + 1), outputs, "o", color=color, ms=4)
     ideal = (result.sample_value - result.true_mean) / result.true_var ** 0.5
     ax_sample.axhline(ideal, color="black", ls="--", lw=1, label=f"normalized with the true stats: {ideal:g}")
-    ax_sample.set_xlabel(f"batch of {result.batch_size} (same sample, {result.batch_size - 1} different random mates)")
+    ax_sample.set_xlabel(f"batch (the same sample with {result.batch_size - 1} random others)")
     ax_sample.set_ylabel(f"output for the sample x = {result.sample_value:g}")
-    ax_sample.legend(fontsize=8, loc="best")
+    ax_sample.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below, off the data
     if result.sample_spread < 1e-6:
-        sample_title = (f"{result.mode}: the same output {outputs[0]:.3f} in all {len(outputs)} batches\n"
-                        f"(normalized with the running stats {final_mean:.2f}, {final_var:.2f})")
+        sample_title = (f"{result.mode}: the same output {outputs[0]:.3f}\nin all {len(outputs)} batches")
     else:
-        sample_title = (f"{result.mode}, batch size {result.batch_size}: the same sample's output ranges over "
-                        f"{outputs.min():.2f} … {outputs.max():.2f}")
+        sample_title = (f"{result.mode}, batch size {result.batch_size}: one sample's output\n"
+                        f"ranges over {outputs.min():.2f} … {outputs.max():.2f}")
     ax_sample.set_title(sample_title, fontsize=10)
     low, high = min(outputs.min(), ideal), max(outputs.max(), ideal)
     pad = max(0.25, 0.1 * (high - low))

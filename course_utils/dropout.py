@@ -16,7 +16,7 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_float, check_int
-from .plots import RUN_COLORS, new_figure
+from .plots import ACCENT, MIN_FONT, RUN_COLORS, new_figure
 from .runtime import one_thread, seeded
 from .widgets import Explorer
 
@@ -133,7 +133,7 @@ def draw_dropout(result: DropoutDraws, **_values: object) -> Figure:
     """
     if not isinstance(result, DropoutDraws):
         raise TypeError(f"result must be a DropoutDraws, got {type(result).__name__}")
-    fig, ax = new_figure(width=7.0, height=3.6)
+    fig, ax = new_figure(width=9.0, height=3.6)
     values, counts = torch.unique(result.outputs, return_counts=True)
     top = max(abs(result.x), float(values.abs().max()), 1e-9)
     width = 0.06 * top
@@ -142,13 +142,14 @@ def draw_dropout(result: DropoutDraws, **_values: object) -> Figure:
         ax.bar(value, count / result.n, width=width, color="0.6" if value == 0 else color,
                label="zeroed" if value == 0 else f"kept: x / (1 − p) = {value:.3g}" if result.mode == "train"
                else f"output = input = {value:.3g}")
-    ax.axvline(result.x, color="black", ls="--", lw=1.5, label=f"input x = {result.x:g}")
-    ax.axvline(result.mean, color=RUN_COLORS["outside"], lw=2, label=f"mean of outputs = {result.mean:.3f}")
+    # The mean is drawn wide and underneath, the input dashed on top: when they coincide both stay visible.
+    ax.axvline(result.mean, color=ACCENT, lw=5, alpha=0.9, zorder=3, label=f"mean of outputs = {result.mean:.3f}")
+    ax.axvline(result.x, color="black", ls=(0, (4, 3)), lw=1.5, zorder=4, label=f"input x = {result.x:g}")
     ax.set_xlim(min(0.0, result.x) - 2 * width, top * 1.3 + 2 * width)
     ax.set_ylim(0, 1.15)
     ax.set_xlabel(f"output value ({result.n} elements, input x = {result.x:g}, p = {result.p:g}, {result.mode} mode)")
     ax.set_ylabel("share of outputs")
-    ax.legend(fontsize=8, loc="upper left" if result.mode == "eval" else "best")
+    ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the plot, never on it
     if result.mode == "eval":
         finding = f"eval: dropout is off, every output equals the input {result.x:g}"
     elif result.p >= 1.0:

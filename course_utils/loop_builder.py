@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_int
 from .models import mlp
-from .plots import RUN_COLORS
+from .plots import HIGHLIGHT, MAX_WIDTH, MIN_FONT, RUN_COLORS
 from .runtime import one_thread, seeded
 from .modes import summarize_modes
 from .training import _forward, _watched, train_epoch
@@ -150,14 +150,14 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     loop's in grey (bottom). The title states what is wrong, if anything."""
     if not isinstance(run, LoopRun):
         raise TypeError(f"run must be a LoopRun from run_loop(), got {type(run).__name__}")
-    fig = Figure(figsize=(9.5, 6.4), layout="constrained")
+    fig = Figure(figsize=(MAX_WIDTH, 6.4), layout="constrained")
     grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.35])
     code_ax, mode_ax, loss_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     code_ax.set_axis_off()
     for i, (text, present) in enumerate(loop_code(run.train_call, run.eval_call, run.no_grad)):
         placed = present and text.strip() in ("model.train()", "model.eval()", "with torch.no_grad():")
         code_ax.text(0.0, 1 - i * 0.115, text, family="monospace", fontsize=10, va="top",
-                     color="#1b5e20" if placed else ("0.55" if not present else "black"),
+                     color="black" if present else "0.4",
                      weight="bold" if placed else "normal", transform=code_ax.transAxes)
     code_ax.set_title("Your loop", loc="left")
     epochs = len(run.train_mode)
@@ -166,19 +166,19 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
         for e, mode in enumerate(modes):
             mode_ax.add_patch(_cell(e, r, RUN_COLORS.get(mode, "0.6")))
     for e, graph in enumerate(run.val_graph):
-        mode_ax.add_patch(_cell(e, 2, "#d95f02" if graph else "0.85"))
+        mode_ax.add_patch(_cell(e, 2, HIGHLIGHT if graph else "0.85"))
     mode_ax.set(xlim=(0, epochs), ylim=(3, 0), yticks=[0.5, 1.5, 2.5], xlabel="epoch",
                 yticklabels=["training steps", "validation", "graph built\nin validation"])
     mode_ax.tick_params(axis="y", length=0)
-    mode_ax.set_title("Green: training mode, blue: eval mode; orange: gradients on", fontsize=9)
+    mode_ax.set_title("Orange: training mode, blue: eval mode;\nyellow: a graph was built", fontsize=10)
     ep = range(1, epochs + 1)
     if reference is not None:
         loss_ax.plot(ep, reference.val_loss, "-", color="0.6", lw=2, label="correct loop: validation")
     loss_ax.plot(ep, run.train_loss, "--", color="black", label="your loop: training (as recorded)")
-    loss_ax.plot(ep, run.val_loss, "-", color="#d95f02" if run.verdict != "Correct loop" else RUN_COLORS["inside"],
+    loss_ax.plot(ep, run.val_loss, "-", color=RUN_COLORS["outside"] if run.verdict != "Correct loop" else RUN_COLORS["inside"],
                  label="your loop: validation (as recorded)")
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, None))
-    loss_ax.legend(fontsize=8)
+    loss_ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, off the curves
     ref = f"; correct loop {reference.clean_val_loss:.3f}" if reference is not None else ""
     loss_ax.set_title(f"Final validation loss measured properly: {run.clean_val_loss:.3f}{ref}", fontsize=10)
     fig.suptitle(run.verdict)

@@ -24,13 +24,14 @@ import ipywidgets as widgets
 import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from torch.utils.data import TensorDataset
 
 from ._validate import check_bool, check_choice, check_float, check_int
 from .data import TensorBatches, digits_tensors, toy_2d_tensors
 from .models import mlp
 from .modes import evaluating
-from .plots import PLACEMENT_LABELS, color_for, draw_histories, new_figure
+from .plots import MAX_WIDTH, MIN_FONT, PHASE_STYLES, PLACEMENT_LABELS, color_for, draw_histories, new_figure, run_style
 from .runtime import one_thread, seeded
 from .plots import seed_strip
 from .sweep import SeedComparison, SeedRuns, compare, sweep
@@ -219,7 +220,7 @@ def seed_figure(comparison: SeedComparison, highlight: int | None = SHIPPED_SEED
     accuracy (points) that the placement causes; seed ``highlight`` is ringed, the diamond is mean ± SD."""
     if not isinstance(comparison, SeedComparison):
         raise TypeError(f"comparison must be a SeedComparison from seed_comparison(), got {type(comparison).__name__}")
-    fig, (ax_loss, ax_acc) = new_figure(1, 2, width=9.5, height=3.2)
+    fig, (ax_loss, ax_acc) = new_figure(1, 2, width=MAX_WIDTH, height=3.4)
     index = comparison.seeds.index(highlight) if highlight in comparison.seeds else None
     color = color_for(comparison.placement)
     seed_strip(ax_loss, [100 * r for r in comparison.relative_val_loss_change], color, index,
@@ -262,21 +263,33 @@ def summary_table(runs: Mapping[str, Run]) -> str:
 
 
 def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figure:
-    """Three panels for runs side by side: losses per epoch (dashed training, solid validation), the gap, and
-    validation accuracy, one colour per placement. The default title states the finding."""
+    """Four panels for runs side by side, at most one curve per run in each: validation loss, training loss as
+    recorded, the recorded gap and validation accuracy; one colour and marker per placement, one legend for all.
+    The default title states the finding."""
     _check_runs(runs)
-    fig, axes = new_figure(1, 3, width=13, height=3.9)
-    draw_histories({name: run.history for name, run in runs.items()}, axes[0], axes[1], axes[2])
+    fig, axes = new_figure(2, 2, width=MAX_WIDTH, height=6.6)
+    (ax_val, ax_train), (ax_gap, ax_acc) = axes
+    n = len(runs)
+    for i, (name, run) in enumerate(runs.items()):
+        h = run.history
+        epochs = range(1, h.epochs + 1)
+        style = run_style(name, i, n, h.epochs)
+        label = PLACEMENT_LABELS.get(name, name)
+        ax_val.plot(epochs, h.val_loss, PHASE_STYLES["val"], label=label, **style)
+        ax_train.plot(epochs, h.train_loss, PHASE_STYLES["train"], **style)
+        ax_gap.plot(epochs, h.gap, PHASE_STYLES["val"], **style)
+        ax_acc.plot(epochs, h.val_acc, PHASE_STYLES["val"], **style)
     best = min(runs, key=lambda n: runs[n].history.val_loss[-1])
-    axes[0].set(xlabel="epoch", ylabel="cross-entropy loss",
-                title=f"Lowest final validation loss: {PLACEMENT_LABELS.get(best, best)}\n"
-                      "(dashed: training as recorded, solid: validation)")
-    axes[1].axhline(0, color="0.6", lw=0.8)
-    axes[1].set(xlabel="epoch", ylabel="validation − training loss",
-                title="Gap as recorded (exaggerated: the correct\nrun's training loss has dropout on)")
-    axes[2].set(xlabel="epoch", ylabel="validation accuracy", title="Accuracy: only a few points apart")
-    axes[0].legend(fontsize=7)
-    axes[1].legend(fontsize=7)
+    measured = ("\n(never eval() measures it with dropout on)" if "never_eval" in runs
+                else f"\nlowest at the end: {PLACEMENT_LABELS.get(best, best)}")
+    ax_val.set(xlabel="epoch", ylabel="validation loss", title=f"Validation loss as recorded{measured}")
+    ax_train.set(xlabel="epoch", ylabel="training loss (dashed)",
+                 title="Training loss as recorded (dropout on\nwhen the run trains in training mode)")
+    ax_gap.axhline(0, color="0.6", lw=0.8)
+    ax_gap.set(xlabel="epoch", ylabel="validation − training loss",
+               title="Gap as recorded (exaggerated: the correct\nrun's training loss has dropout on)")
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="Accuracy: only a few points apart")
+    fig.legend(*ax_val.get_legend_handles_labels(), loc="outside lower center", ncol=min(n, 3), fontsize=MIN_FONT)
     fig.suptitle(title or _finding(runs))
     return fig
 
@@ -285,7 +298,7 @@ def _finding(runs: Mapping[str, Run]) -> str:
     if "inside" in runs and "outside" in runs:
         a, b = runs["inside"].history, runs["outside"].history
         change = b.val_loss[-1] / a.val_loss[-1] - 1
-        return (f"train() once before the loop: final validation loss {b.val_loss[-1]:.3f} vs {a.val_loss[-1]:.3f} "
+        return (f"train() once before the loop: final validation loss {b.val_loss[-1]:.3f} vs {a.val_loss[-1]:.3f}\n"
                 f"for the correct loop ({change:+.0%}); accuracy {b.val_acc[-1]:.1%} vs {a.val_acc[-1]:.1%}")
     return "Loss, gap and accuracy per epoch"
 
@@ -314,21 +327,21 @@ def boundary_figure(runs: Mapping[str, Run], resolution: int = 120) -> Figure:
             raise ValueError(f"runs[{name!r}] was trained on {run.dataset!r}; decision boundaries need 2-D data "
                              "(dataset='moons')")
     train, _ = datasets("moons")
-    fig, axes = new_figure(2, len(runs), width=4.2 * len(runs), height=7)
+    fig, axes = new_figure(2, len(runs), width=min(3.2 * len(runs), MAX_WIDTH), height=7)
     axes = axes.reshape(2, len(runs))
     top = max(max(r.history.val_loss + r.history.train_loss) for r in runs.values())
     for j, (name, run) in enumerate(runs.items()):
         h, color = run.history, color_for(name, j)
         _boundary_axes(axes[0, j], run, train, resolution)
         axes[0, j].set_title(f"{PLACEMENT_LABELS.get(name, name)}\nclean val loss {run.clean_val_loss:.3f}, "
-                             f"acc {run.clean_val_acc:.1%}", fontsize=9)
+                             f"acc {run.clean_val_acc:.1%}", fontsize=MIN_FONT)
         epochs = range(1, h.epochs + 1)
         axes[1, j].plot(epochs, h.train_loss, "--", color=color, label="training")
         axes[1, j].plot(epochs, h.val_loss, "-", color=color, label="validation")
         axes[1, j].set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, min(top, 1.5) * 1.05),
                        title=f"final gap {run.final_gap:.2f}")
-        axes[1, j].legend(fontsize=8)
-    fig.suptitle("The misplaced run's boundary is sharper (overconfident): same 100 points, line = 50 %")
+        axes[1, j].legend(fontsize=MIN_FONT, loc="upper right")
+    fig.suptitle("The misplaced run's boundary is sharper (overconfident):\nsame 100 points, line = 50 %")
     return fig
 
 
@@ -362,15 +375,21 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
         raise TypeError(f"view must be a PitfallView from explorer_compute(), got {type(view).__name__}")
     runs = view.runs
     _check_runs(runs)
-    fig, axes = new_figure(2, 2, width=9.5, height=6.6)
+    fig, axes = new_figure(2, 2, width=MAX_WIDTH, height=6.6)
     axes[0, 0].get_gridspec().set_height_ratios([3, 2])
     draw_histories({name: run.history for name, run in runs.items()}, axes[0, 0])
-    axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy loss", title=f"Seed {seed}: loss per epoch")
-    axes[0, 0].legend(fontsize=8, title="dashed: training, solid: validation", title_fontsize=8)
+    axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy loss",
+                   title=f"Seed {seed}: loss per epoch\n(dashed: training, solid: validation)")
+    n = len(runs)
+    handles = [Line2D([], [], linestyle="-", **{k: v for k, v in run_style(name, i, n).items()
+                                                 if k in ("color", "marker", "markersize")})
+               for i, name in enumerate(runs)]
+    axes[0, 0].legend(handles, [PLACEMENT_LABELS.get(name, name) for name in runs], fontsize=MIN_FONT,
+                      loc="upper center", bbox_to_anchor=(0.5, -0.25))  # below the panel, off the curves
     chosen = runs[placement] if placement in runs else next(iter(runs.values()))
     train, _ = datasets("moons")
     _boundary_axes(axes[0, 1], chosen, train, resolution)
-    axes[0, 1].set_title(f"Decision boundary: {PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}")
+    axes[0, 1].set_title(f"Decision boundary:\n{PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}")
     ref = runs["inside"]
     if view.seeds is None:
         for ax in axes[1]:
@@ -385,12 +404,12 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     color = color_for(placement)
     seed_strip(axes[1, 0], [100 * r for r in c.relative_val_loss_change], color, index,
                "final validation loss: change vs correct (%)")
-    seed_strip(axes[1, 1], [100 * a for a in c.val_acc_change], color, index, "final validation accuracy: change (points)")
+    seed_strip(axes[1, 1], [100 * a for a in c.val_acc_change], color, index, "validation accuracy: change (points)")
     axes[1, 0].set_title(f"20 seeds: higher on {c.worse} of {len(c.seeds)}")
     axes[1, 1].set_title(f"20 seeds: lower on {sum(a < 0 for a in c.val_acc_change)} of {len(c.seeds)}")
     change = chosen.history.val_loss[-1] / ref.history.val_loss[-1] - 1
     fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed}: final validation loss {change:+.0%} "
-                 f"vs the correct loop; on 20 seeds {c.worse}/{len(c.seeds)} higher")
+                 f"vs the correct loop;\non 20 seeds {c.worse}/{len(c.seeds)} higher")
     return fig
 
 

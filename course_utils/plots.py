@@ -13,14 +13,43 @@ from ._validate import check_float, check_int
 
 from matplotlib.figure import Figure
 
-RUN_COLORS = {
-    "inside": "#1b9e77",      # correct placement: green
-    "outside": "#d95f02",     # misplaced train(): orange
-    "never_eval": "#7570b3",  # never eval(): purple
-    "train": "#1b9e77",
-    "eval": "#386cb0",
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",
 }
+"""Okabe and Ito's colour-blind-safe palette: every colour of the course comes from it."""
+
+RUN_COLORS = {
+    "train": OKABE_ITO["orange"],            # training mode
+    "eval": OKABE_ITO["blue"],               # eval mode
+    "inside": OKABE_ITO["bluish green"],     # the correct loop: train() every epoch
+    "outside": OKABE_ITO["vermillion"],      # the misplaced train(): once before the loop
+    "never_eval": OKABE_ITO["reddish purple"],  # never eval()
+}
+RUN_COLORS["correct"], RUN_COLORS["misplaced"] = RUN_COLORS["inside"], RUN_COLORS["outside"]
 """The same colour for the same run or mode in every plot of the course."""
+
+ACCENT = OKABE_ITO["sky blue"]
+"""A colour for a second quantity that is neither a mode nor a run (e.g. a mean, a second statistic)."""
+
+HIGHLIGHT = OKABE_ITO["yellow"]
+"""A background mark (e.g. 'a graph was built'), always with dark text or edges on it."""
+
+RUN_MARKERS = {"inside": "o", "outside": "s", "never_eval": "^"}
+"""Each run's marker, so runs stay apart without colour and identical runs do not hide each other."""
+
+PHASE_STYLES = {"train": "--", "val": "-"}
+"""Line style by phase: training loss dashed, validation loss solid, in every plot."""
+
+MIN_FONT = 9.0
+"""The smallest text in a course figure, in points (drawn at :data:`DPI`, shown unscaled)."""
+
+MAX_WIDTH = 9.0
+"""The widest course figure, in inches: 900 px at :data:`DPI`, within JupyterLab's notebook column at a
+1366 px laptop viewport, so a figure is shown at the size it is drawn."""
+
+DPI = 100
+"""Resolution of every course figure's PNG."""
 
 PLACEMENT_LABELS = {
     "inside": "train() every epoch (correct)",
@@ -30,24 +59,27 @@ PLACEMENT_LABELS = {
 
 
 def color_for(name: str, index: int = 0) -> str:
-    """The course colour for a run or mode name, or a colour from matplotlib's cycle for other names."""
+    """The course colour for a run or mode name, or another colour of :data:`OKABE_ITO` for other names."""
     if name in RUN_COLORS:
         return RUN_COLORS[name]
-    return f"C{index % 10}"
+    others = [OKABE_ITO[k] for k in ("sky blue", "orange", "blue", "reddish purple", "black")]
+    return others[index % len(others)]
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 3.6):
-    """A ``(Figure, axes)`` pair made without pyplot; ``axes`` is one Axes or an array of them."""
+    """A ``(Figure, axes)`` pair made without pyplot; ``axes`` is one Axes or an array of them.
+
+    A width above :data:`MAX_WIDTH` is drawn at :data:`MAX_WIDTH`: wider figures would be shrunk on screen."""
     check_int("nrows", nrows, minimum=1)
     check_int("ncols", ncols, minimum=1)
-    check_float("width", width, minimum=0.0, min_inclusive=False)
+    width = min(check_float("width", width, minimum=0.0, min_inclusive=False), MAX_WIDTH)
     check_float("height", height, minimum=0.0, min_inclusive=False)
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(nrows, ncols)
     return fig, axes
 
 
-def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
+def figure_to_png(fig: Figure, dpi: int = DPI) -> bytes:
     """Render ``fig`` to PNG bytes."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib.figure.Figure, got {type(fig).__name__}")
@@ -73,15 +105,26 @@ def _title_of(fig: Figure) -> str:
 def draw_histories(histories: Mapping[str, object], ax_loss, ax_gap=None, ax_acc=None) -> None:
     """Draw each named run's losses (dashed training, solid validation) on ``ax_loss``, and optionally its gap
     on ``ax_gap`` and its validation accuracy on ``ax_acc``, in the course colour of the run's name."""
+    n = len(histories)
     for i, (name, h) in enumerate(histories.items()):
-        color, label = color_for(name, i), PLACEMENT_LABELS.get(name, name)
         epochs = range(1, len(h.train_loss) + 1)
-        ax_loss.plot(epochs, h.train_loss, "--", color=color, label=f"{label}: train")
-        ax_loss.plot(epochs, h.val_loss, "-", color=color, label=f"{label}: validation")
+        style = run_style(name, i, n, len(epochs))
+        label = PLACEMENT_LABELS.get(name, name)
+        ax_loss.plot(epochs, h.train_loss, PHASE_STYLES["train"], label=f"{label}: train", **style)
+        ax_loss.plot(epochs, h.val_loss, PHASE_STYLES["val"], label=f"{label}: validation", **style)
         if ax_gap is not None:
-            ax_gap.plot(epochs, h.gap, "-", color=color, label=label)
+            ax_gap.plot(epochs, h.gap, PHASE_STYLES["val"], label=label, **style)
         if ax_acc is not None:
-            ax_acc.plot(epochs, h.val_acc, "-", color=color, label=label)
+            ax_acc.plot(epochs, h.val_acc, PHASE_STYLES["val"], label=label, **style)
+
+
+def run_style(name: str, index: int = 0, count: int = 1, points: int = 10) -> dict:
+    """``plot`` keywords for run ``name``: its colour and marker, markers staggered between the ``count`` runs
+    (so two identical runs still both show), later runs drawn thinner on top."""
+    step = max(1, points // 8)
+    return {"color": color_for(name, index), "marker": RUN_MARKERS.get(name, "o"), "markersize": 5,
+            "markevery": (min(index * max(1, step // max(count, 1)), points - 1), step),
+            "linewidth": 2.2 - 0.5 * index, "zorder": 2 + index}
 
 
 def loss_curves(histories: Mapping[str, object], title: str | None = None, show_gap: bool = True) -> Figure:
@@ -96,19 +139,19 @@ def loss_curves(histories: Mapping[str, object], title: str | None = None, show_
     for name, h in histories.items():
         if not (hasattr(h, "train_loss") and hasattr(h, "val_loss")):
             raise TypeError(f"histories[{name!r}] must be a History (from fit), got {h!r}")
-    fig, axes = new_figure(1, 2 if show_gap else 1, width=10 if show_gap else 6.4, height=3.8)
+    fig, axes = new_figure(1, 2 if show_gap else 1, width=MAX_WIDTH if show_gap else 6.4, height=3.8)
     ax_loss = axes[0] if show_gap else axes
     draw_histories(histories, ax_loss, axes[1] if show_gap else None)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("cross-entropy loss")
     ax_loss.set_title("Loss per epoch (dashed: training, solid: validation)")
-    ax_loss.legend(fontsize=8)
+    ax_loss.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below, off the curves
     if show_gap:
         axes[1].axhline(0, color="0.6", lw=0.8)
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("validation loss − training loss")
         axes[1].set_title("Generalization gap")
-        axes[1].legend(fontsize=8)
+        axes[1].legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     if title:
         fig.suptitle(title)
     return fig
@@ -129,7 +172,7 @@ def histogram(values: Sequence[float], bins: int = 40, title: str = "", xlabel: 
     ax.hist(data.numpy(), bins=bins, color=RUN_COLORS["eval"], alpha=0.85)
     if reference is not None:
         ax.axvline(reference, color="black", ls="--", label=reference_label)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=MIN_FONT)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ax.set_title(title)
@@ -145,13 +188,13 @@ def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -
     n = min(rows * cols, len(images))
     if n == 0:
         raise ValueError("images is empty: nothing to plot")
-    fig, axes = new_figure(rows, cols, width=1.1 * cols, height=1.25 * rows)
+    fig, axes = new_figure(rows, cols, width=min(1.1 * cols, MAX_WIDTH), height=1.25 * rows)
     flat = axes.flatten() if hasattr(axes, "flatten") else [axes]
     for i, ax in enumerate(flat):
         ax.set_axis_off()
         if i < n:
             ax.imshow(torch.as_tensor(images[i]).reshape(8, 8).numpy(), cmap="gray_r")
-            ax.set_title(str(int(labels[i])), fontsize=9)
+            ax.set_title(str(int(labels[i])), fontsize=10)
     if title:
         fig.suptitle(title)
     return fig
@@ -177,3 +220,12 @@ def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = 
     low, high = min(values + [0.0]), max(values + [0.0])
     pad = 0.08 * (high - low or 1.0)
     ax.set_xlim(low - pad, high + pad)
+
+
+def small_texts(fig: Figure, minimum: float = MIN_FONT) -> list[str]:
+    """The visible texts of ``fig`` smaller than ``minimum`` points, as ``"size pt: text"`` (for tests)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
+    return [f"{t.get_fontsize():g} pt: {t.get_text()!r}" for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < minimum - 1e-9]

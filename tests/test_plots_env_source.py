@@ -38,7 +38,10 @@ def test_histogram_and_grid():
 
 
 def test_color_for_unknown_names_cycles():
-    assert color_for("my run", 3) == "C3"
+    from course_utils.plots import OKABE_ITO
+
+    assert color_for("my run", 3) in OKABE_ITO.values(), "other names also get a colour of the course palette"
+    assert color_for("my run", 0) != color_for("my run", 1), "and different indices different colours"
 
 
 def test_environment_report_ok_here():

@@ -364,6 +364,9 @@ def localize_markdown(text: str) -> str:
     return REMOTE_IMAGE.sub(lambda m: m.group(1) or "image", text)
 
 
+SITE_NAMES = {"README.md": "index.md", "solutions": "solutions/index.md"}
+"""Repository paths whose site page has another name."""
+
 MD_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(([^)\s]+)\)")
 
 
@@ -402,6 +405,11 @@ def rewrite_repo_links(text: str, source: str, pages: set[str]) -> str:
             relative = (base / path).resolve().relative_to(ROOT.resolve()).as_posix()
         except ValueError:
             return match.group(0)
+        page = SITE_NAMES.get(relative) or (f"solutions/{Path(relative).stem}.md"
+                                            if re.fullmatch(r"solutions/\w+_\d\d\.py", relative) else None)
+        if page is not None:  # a repository path whose page has another name on the site (README -> index)
+            link = os.path.relpath(ROOT / page, base).replace(os.sep, "/")
+            return f"[{label}]({link}{'#' + fragment if fragment else ''})"
         if relative in pages or not (ROOT / relative).exists():
             return match.group(0)
         kind = "tree" if (ROOT / relative).is_dir() else "blob"
@@ -470,7 +478,6 @@ def assemble_source(src: Path, executed: dict[Path, Path]) -> dict[str, Any]:
         extras.append(relative.removesuffix(".md"))
 
     readme = localize((ROOT / "README.md").read_text(encoding="utf-8"), "README.md")
-    readme = readme.replace("](solutions/)", "](solutions/index.md)")
     toc = ("\n\n```{toctree}\n:hidden:\n:caption: Notebooks\n\n"
            + "\n".join(f"notebooks/{n.stem}" for n in executed)
            + "\n```\n\n```{toctree}\n:hidden:\n:caption: Guides\n\n"

@@ -99,7 +99,8 @@ def _build() -> BuiltSite:
                         "--cache", str(CACHE)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT, env=env)
     if done.returncode != 0:
-        pytest.fail(f"the site did not build ({' '.join(command)}):\n{done.stderr[-6000:]}", pytrace=False)
+        stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("[IPKernelApp]"))
+        pytest.fail(f"the site did not build ({' '.join(command)}):\n{stderr[-6000:]}", pytrace=False)
     import json
 
     return BuiltSite(OUT / "html", OUT / "src", bool(prefix), done.stdout + done.stderr,

@@ -269,8 +269,11 @@ def test_links_to_repository_files_that_are_not_pages_go_to_the_repository(monke
     monkeypatch.setenv("COURSE_REPO_URL", "https://example.org/course")
     pages = {"docs/binder.md", "notebooks/02_dropout.ipynb"}
     text = ("[corpus](../tests/lint_cases/) [page](binder.md#x) [nb](../notebooks/02_dropout.ipynb) "
-            "[web](https://a.b/c) [gone](../nowhere/file.txt) ![img](pic.png) [script](../scripts/build_site.py#L3)")
+            "[web](https://a.b/c) [gone](../nowhere/file.txt) ![img](pic.png) [script](../scripts/build_site.py#L3) "
+            "[home](../README.md#layout) [sol](../solutions/) [one](../solutions/modes_01.py)")
     out = build_site.rewrite_repo_links(text, "docs/lint.md", pages)
+    assert "[home](../index.md#layout)" in out, "README is the landing page, index.md"
+    assert "[sol](../solutions/index.md)" in out and "[one](../solutions/modes_01.md)" in out
     assert "[corpus](https://example.org/course/tree/main/tests/lint_cases)" in out
     assert "[script](https://example.org/course/blob/main/scripts/build_site.py#L3)" in out
     for kept in ("[page](binder.md#x)", "[nb](../notebooks/02_dropout.ipynb)", "[web](https://a.b/c)",

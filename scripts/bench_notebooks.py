@@ -25,13 +25,22 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_tools import kernel_manager, peak_mib, proc_memory  # noqa: E402
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        return proc_memory(pid)["rss"]
+    except ValueError:  # the process ended meanwhile
+        return 0.0
+
 BUDGET_NOTEBOOK_S = 30.0
 BUDGET_CELL_S = 10.0
 BUDGET_COURSE_S = 150.0
@@ -49,17 +58,6 @@ class NotebookBench:
     peak_rss_mb: float = 0.0
     error: str | None = None
     cell_times: list[float] = field(default_factory=list)
-
-
-def _rss_kb(pid: int, key: str = "VmRSS") -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 def _children(pid: int) -> list[int]:
@@ -90,7 +88,7 @@ class MemoryPoller(threading.Thread):
                 p = todo.pop()
                 pids.append(p)
                 todo += _children(p)
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in pids))
+            self.peak_kb = max(self.peak_kb, sum(_rss_mib(p) for p in pids) * 1024)
             self._halt.wait(self.interval)
 
     def stop(self) -> int:
@@ -102,21 +100,11 @@ class MemoryPoller(threading.Thread):
 def bench_notebook(path: Path, core: int | None, timeout: int = 300) -> NotebookBench:
     """Run ``path`` in a fresh kernel (pinned to ``core`` if given) and measure it."""
     import nbformat
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    prefix = ["taskset", "-c", str(core)] if core is not None else []
-
-    class PinnedKernelManager(KernelManager):
-        def format_kernel_cmd(self, extra_arguments=None):
-            cmd = super().format_kernel_cmd(extra_arguments)
-            if any("ipykernel" in part for part in cmd):
-                cmd[0] = sys.executable  # this environment's Python, as nbval --nbval-current-env does
-            return prefix + cmd
 
     result = NotebookBench(path.stem)
-    socket_dir = tempfile.mkdtemp(prefix="bench-kernel-")
-    km = PinnedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel"))
+    km, socket_dir = kernel_manager(["taskset", "-c", str(core)] if core is not None else [], "bench")
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", allow_errors=False)
@@ -146,7 +134,7 @@ def bench_notebook(path: Path, core: int | None, timeout: int = 300) -> Notebook
                     first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
                     result.slowest_cell_line = first[:60]
         result.run_all_s = time.perf_counter() - run_started
-        peak_hwm_kb = _rss_kb(pid, "VmHWM")
+        peak_hwm_kb = (peak_mib(pid) or 0.0) * 1024
         result.peak_rss_mb = max(peak_hwm_kb, poller.stop()) / 1024
     except Exception as error:  # report the failure in the table instead of stopping the benchmark
         result.error = f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error).strip() else ''}"

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,30 +28,9 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
 
-MIB = 1024 * 1024
-
-
-def proc_memory(pid: int) -> dict[str, float]:
-    """Memory of process ``pid`` in MiB: ``rss``, ``peak`` (VmHWM) and ``pss``, read from /proc."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        raise ValueError(f"pid must be a positive int, got {pid!r}")
-    status = Path(f"/proc/{pid}/status")
-    if not status.exists():
-        raise ValueError(f"no process with pid {pid} (or no /proc: this script needs Linux)")
-    fields = {}
-    for line in status.read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) * 1024 / MIB  # values are in kB
-    pss = float("nan")
-    rollup = Path(f"/proc/{pid}/smaps_rollup")
-    if rollup.exists():
-        for line in rollup.read_text().splitlines():
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1]) * 1024 / MIB
-    return {"rss": round(fields["VmRSS"], 1), "peak": round(fields["VmHWM"], 1), "pss": round(pss, 1)}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_tools import kernel_manager, proc_memory  # noqa: E402
 
 
 def _run(kc, code: str, timeout: float) -> str | None:
@@ -66,7 +46,7 @@ def measure_notebook(path: Path, timeout: float = 120.0) -> dict:
     if not path.is_file():
         raise ValueError(f"no notebook at {str(path)!r}")
     nb = nbformat.read(path, as_version=4)
-    km = KernelManager(kernel_name="python3")
+    km, socket_dir = kernel_manager((), "memory")
     km.start_kernel(cwd=str(path.parent))
     kc = km.client()
     kc.start_channels()
@@ -90,6 +70,7 @@ def measure_notebook(path: Path, timeout: float = 120.0) -> dict:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def _free_port() -> int:

@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -114,37 +113,18 @@ def _files_under(dirs) -> set[str]:
     return found
 
 
-def _peak_rss_mb(pid: int | None) -> float | None:
-    """The resident-memory high-water mark (VmHWM) of a live process, in MB, or None if unreadable."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def run_twice(path: str, prefix: list[str] | None) -> dict:
     """Execute ``path`` in a fresh kernel, restart the kernel, execute it again; return what happened.
 
     Runs in a worker process; returns only plain data (picklable).
     """
     import nbformat
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    class PrefixedKernelManager(KernelManager):
-        def format_kernel_cmd(self, extra_arguments=None):
-            cmd = super().format_kernel_cmd(extra_arguments)
-            if any("ipykernel" in part for part in cmd):
-                cmd[0] = sys.executable  # this environment's Python, as nbval --nbval-current-env does
-            return list(prefix or []) + cmd
+    from scripts.kernel_tools import kernel_manager, peak_mib
 
-    socket_dir = tempfile.mkdtemp(prefix="health-kernel-")
     # ipc (unix sockets in a folder) reaches a kernel in another network namespace; tcp on 127.0.0.1 would not.
-    km = PrefixedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel"))
+    km, socket_dir = kernel_manager(prefix or (), "health")
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
     env.pop("JPY_PARENT_PID", None)
     result: dict = {"path": path, "runs": [], "kernel_pids": [], "kernel_net": [], "own_net": None}
@@ -179,7 +159,7 @@ def run_twice(path: str, prefix: list[str] | None) -> dict:
             finally:
                 client.kc.stop_channels()
             result["runs"].append({"error": error, "seconds": time.perf_counter() - started,
-                                   "key_results": key_results(nb), "peak_rss_mb": _peak_rss_mb(pid)})
+                                   "key_results": key_results(nb), "peak_rss_mb": peak_mib(pid)})
     except Exception as exc:
         result["setup_error"] = f"{type(exc).__name__}: {exc}"
     finally:

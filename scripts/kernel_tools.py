@@ -1,0 +1,72 @@
+"""Starting a notebook kernel and reading its memory: the one implementation the health tests, the benchmark and
+the memory script share.
+
+- :func:`kernel_manager`: a ``jupyter_client`` kernel manager for this environment's Python, optionally started
+  under a command prefix (``taskset -c 0`` to pin a core, ``unshare -rn`` to cut the network), talking over unix
+  sockets in a private folder (which also reaches a kernel in another network namespace);
+- :func:`proc_memory`: resident memory now, its high-water mark and the proportional share, from /proc (Linux).
+
+Scripts import it as ``kernel_tools`` (they run from this folder); tests as ``scripts.kernel_tools``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+MIB = 1024 * 1024
+
+
+def kernel_manager(prefix: Sequence[str] = (), name: str = "kernel"):
+    """``(km, socket_dir)``: a kernel manager whose kernel runs this environment's Python (as nbval's
+    ``--nbval-current-env`` does) behind ``prefix``; remove ``socket_dir`` after ``km.shutdown_kernel()``."""
+    from jupyter_client.manager import KernelManager
+
+    command_prefix = list(prefix)
+
+    class PrefixedKernelManager(KernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if any("ipykernel" in part for part in cmd):
+                cmd[0] = sys.executable
+            return command_prefix + cmd
+
+    socket_dir = tempfile.mkdtemp(prefix=f"course-{name}-")
+    km = PrefixedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel"))
+    return km, socket_dir
+
+
+def proc_memory(pid: int) -> dict[str, float]:
+    """Memory of process ``pid`` in MiB: ``rss`` (VmRSS), ``peak`` (VmHWM) and ``pss`` (smaps_rollup; NaN where
+    unreadable). Raises ValueError for a pid that is not a live process."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        raise ValueError(f"pid must be a positive int, got {pid!r}")
+    status = Path(f"/proc/{pid}/status")
+    try:
+        text = status.read_text()
+    except OSError as error:
+        raise ValueError(f"no process with pid {pid} (or no /proc: this needs Linux): {error}") from None
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) * 1024 / MIB  # values are in kB
+    pss = float("nan")
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) * 1024 / MIB
+    except OSError:
+        pass
+    return {"rss": round(fields.get("VmRSS", 0.0), 1), "peak": round(fields.get("VmHWM", 0.0), 1),
+            "pss": round(pss, 1)}
+
+
+def peak_mib(pid: int | None) -> float | None:
+    """The high-water mark of a process's resident memory in MiB, or None if it cannot be read."""
+    try:
+        return proc_memory(pid)["peak"] if pid else None
+    except ValueError:
+        return None

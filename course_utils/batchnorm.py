@@ -34,6 +34,9 @@ MOMENTUM_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("0.01", 0.01), ("0.1 (default)", 0.1), ("0.5", 0.5), ("None (cumulative average)", None))
 """The momentum values the explorer offers, with their labels."""
 
+CUMULATIVE = "cumulative"
+"""The explorer's Dropdown value for momentum=None (a None value would show an empty box)."""
+
 
 def _check_batchnorm(name: str, layer: object) -> nn.modules.batchnorm._BatchNorm:
     if not isinstance(layer, nn.modules.batchnorm._BatchNorm):
@@ -208,11 +211,23 @@ def batchnorm_explorer(mode: str = "train", batch_size: int = 8, momentum: float
         "mode": widgets.ToggleButtons(options=list(MODES), value=mode, description="mode"),
         "batch_size": widgets.IntSlider(value=batch_size, min=1, max=64, description="batch size",
                                         continuous_update=False),
-        "momentum": widgets.Dropdown(options=list(MOMENTUM_CHOICES), value=momentum, description="momentum"),
+        # None as a Dropdown value means "nothing chosen" and leaves the box blank: the choice is CUMULATIVE.
+        "momentum": widgets.Dropdown(options=[(label, CUMULATIVE if value is None else value)
+                                              for label, value in MOMENTUM_CHOICES],
+                                     value=CUMULATIVE if momentum is None else momentum, description="momentum"),
     }
 
-    def compute(mode: str, batch_size: int, momentum: float | None) -> BatchNormStream:
-        return batchnorm_stream(mode=mode, batch_size=batch_size, momentum=momentum, steps=steps, seed=seed)
+    def compute(mode: str, batch_size: int, momentum: float | str | None) -> BatchNormStream:
+        momentum = None if momentum in (CUMULATIVE, None) else momentum
+        try:
+            return batchnorm_stream(mode=mode, batch_size=batch_size, momentum=momentum, steps=steps, seed=seed)
+        except ValueError as error:
+            if batch_size == 1 and mode == "train":
+                raise ValueError("a batch of 1 cannot be normalized in training mode: one value has no variance, "
+                                 f"so torch refuses it ({error}). This is why DataLoader(drop_last=True) matters. "
+                                 "Choose batch size 2 or more, or eval mode (which uses the running statistics)."
+                                 ) from None
+            raise
 
     return Explorer(controls, compute=compute, draw=draw_batchnorm,
                     title="nn.BatchNorm1d(1) fed batches from N(3, 2²)")

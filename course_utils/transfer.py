@@ -211,18 +211,22 @@ def _one_step_changes(backbone_mode: str, head_mode: str, backbone_frozen: bool,
 
 def changes_html(rows: list[ModuleChange]) -> str:
     """An HTML table of :func:`one_step_changes` rows: mode badge, frozen, weights and running-stat changes."""
+    from .plots import RUN_COLORS
+    from .static import readable_text_color
+    from .widgets import THEME_CSS
+
     def cell(flag: bool, present: bool, yes: str) -> str:
         if not present:
-            return '<td style="color:#6b6b6b">n/a</td>'  # 5.3:1 on white (WCAG AA)
-        color = "#b00020" if flag else "#1b7f3b"
-        return f'<td style="color:{color}"><b>{yes if flag else "unchanged"}</b></td>'
+            return '<td class="course-muted">n/a</td>'
+        return f'<td class="{"course-changed" if flag else "course-unchanged"}"><b>{yes if flag else "unchanged"}</b></td>'
 
     body = []
     for r in rows:
         depth = 0 if r.name == "(model)" else r.name.count(".") + 1
-        mode = ('<span style="background:#1f77b4;color:white;padding:0 4px">train</span>' if r.training else
-                '<span style="background:#ff7f0e;color:black;padding:0 4px">eval</span>')  # white on orange: 2.1:1
-        body.append(f"<tr><td style='padding-left:{12 * depth}px'>{html.escape(r.name)}</td>"
+        color = RUN_COLORS["train" if r.training else "eval"]  # the course's mode colours, as in every notebook
+        mode = (f'<span style="background:{color};color:{readable_text_color(color)};padding:0 4px">'
+                f'{"train" if r.training else "eval"}</span>')
+        body.append(f"<tr><td style='padding-left:{12 * depth}px;text-align:left'>{html.escape(r.name)}</td>"
                     f"<td>{html.escape(r.type)}</td><td>{mode}</td>"
                     f"<td>{'frozen' if r.frozen else ('trainable' if r.has_weights else '')}</td>"
                     f"{cell(r.weights_changed, r.has_weights, 'changed')}{cell(r.stats_changed, r.has_stats, 'updated')}</tr>")
@@ -230,7 +234,7 @@ def changes_html(rows: list[ModuleChange]) -> str:
     changed_s = sum(r.stats_changed for r in rows)
     title = (f"One training step changed the weights of {changed_w} module(s) and the running statistics of "
              f"{changed_s} BatchNorm layer(s)")
-    return (f'<div class="one-step-changes"><b>{html.escape(title)}</b><table style="font-family:monospace">'
+    return (f'{THEME_CSS}<div class="one-step-changes"><b>{html.escape(title)}</b><table style="font-family:monospace">'
             "<tr><th>module</th><th>type</th><th>mode</th><th>parameters</th><th>weights</th>"
             f"<th>running stats</th></tr>{''.join(body)}</table></div>")
 
@@ -248,8 +252,10 @@ def partial_explorer() -> Explorer:
                                                style=toggle_style),
         "head_mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="head",
                                            style=toggle_style),
-        "backbone_frozen": widgets.Checkbox(value=True, description="backbone frozen", indent=False),
-        "head_frozen": widgets.Checkbox(value=False, description="head frozen", indent=False),
+        "backbone_frozen": widgets.Checkbox(value=True, description="backbone frozen", indent=False,
+                                            layout=widgets.Layout(width="170px")),
+        "head_frozen": widgets.Checkbox(value=False, description="head frozen", indent=False,
+                                        layout=widgets.Layout(width="170px")),
     }
     return Explorer(controls, compute=one_step_changes, draw=lambda rows, **_: changes_html(rows),
                     title="One training step of a SmallCNN")

@@ -21,10 +21,50 @@ from .plots import RUN_COLORS, figure_to_output, figure_to_png
 from .static import describe_figure
 
 
+THEME_CSS = (
+    "<style>"
+    ".course-muted{color:#595959}.course-depends{color:#8a4a00}"
+    ".course-error{color:#a00000;border-left:4px solid #a00000;padding:4px 8px}"
+    ".mode-row.mode-changed{background:#fff3c4;color:#000}"
+    ".course-busy{color:#7a5c00;font-style:italic}"
+    ".course-changed{color:#b3261e}.course-unchanged{color:#1a7f37}"
+    ".one-step-changes td,.one-step-changes th{text-align:left !important}"
+    ".course-stale{opacity:0.35;transition:opacity .15s}"
+    ".course-explorer .widget-toggle-button.mod-active{background:#0072B2;color:#fff;font-weight:bold;"
+    "box-shadow:inset 0 -3px 0 #000}"
+    'body[data-jp-theme-light="false"] .course-muted{color:#b8b8b8}'
+    'body[data-jp-theme-light="false"] .course-depends{color:#ffb35c}'
+    'body[data-jp-theme-light="false"] .course-error{color:#ff7b72;border-left-color:#ff7b72}'
+    'body[data-jp-theme-light="false"] .mode-row.mode-changed{background:#4d3d00;color:#fff}'
+    'body[data-jp-theme-light="false"] .course-busy{color:#e3b341}'
+    'body[data-jp-theme-light="false"] .course-changed{color:#ff7b72}'
+    'body[data-jp-theme-light="false"] .course-unchanged{color:#56d364}'
+    'body[data-jp-theme-light="false"] .course-explorer .widget-toggle-button.mod-active{background:#56B4E9;'
+    "color:#000;box-shadow:inset 0 -3px 0 #fff}"
+    "</style>"
+)
+"""Colours of the course's widget text, with a dark-theme variant each: every pair is at least 4.5:1 (WCAG AA)
+on JupyterLab's light and dark backgrounds (tests/browser checks the rendered contrast)."""
+
+
 def html_output(markup: str) -> dict:
     """A Jupyter ``display_data`` output holding HTML (with a plain-text fallback)."""
     return {"output_type": "display_data", "data": {"text/html": markup, "text/plain": _strip_tags(markup)},
             "metadata": {}}
+
+
+def _png_height(output: dict) -> int | None:
+    """The pixel height of the PNG in a display output, or None (read from the PNG header, no decoding)."""
+    import base64
+
+    data = output.get("data", {}).get("image/png")
+    if not data:
+        frame = output.get("data", {}).get("text/html", "")
+        import re
+        match = re.search(r"min-height:(\d+)px", frame)
+        return int(match.group(1)) if match else None
+    header = base64.b64decode(data[:44])
+    return int.from_bytes(header[20:24], "big") if header[:8] == b"\x89PNG\r\n\x1a\n" else None
 
 
 def _strip_tags(markup: str) -> str:
@@ -35,8 +75,7 @@ def _strip_tags(markup: str) -> str:
 
 def error_box(message: str) -> str:
     """HTML for a friendly error shown inside an explorer instead of a traceback."""
-    return (f'<div class="course-error" style="color:#a00;border-left:4px solid #a00;padding:4px 8px">'
-            f"{html.escape(str(message))}</div>")
+    return f'{THEME_CSS}<div class="course-error">{html.escape(str(message))}</div>'
 
 
 class Explorer:
@@ -82,10 +121,16 @@ class Explorer:
         self.last_result: Any = None
         self.last_error: str | None = None
         self.output = widgets.Output(layout=widgets.Layout(min_height="120px"))
+        self.busy = widgets.HTML(THEME_CSS, layout=widgets.Layout(min_height="1.6em"))
+        """While a setting computes: "computing..." here and the previous plot dimmed (class ``course-stale``)."""
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         self.widget = static.FallbackVBox(header + [widgets.HBox(list(self.controls.values()),
-                                                          layout=widgets.Layout(flex_flow="row wrap")),
-                                             self.output], static_html=self.static_html)
+                                                          layout=widgets.Layout(flex_flow="row wrap",
+                                                                                align_items="center")),
+                                             self.busy, self.output], static_html=self.static_html)
+        self.widget.add_class("course-explorer")
+        self.busy_log: list[str] = []
+        """What the busy line said at the start of each computation (for tests)."""
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -109,6 +154,14 @@ class Explorer:
         return value
 
     def redraw(self) -> None:
+        """:meth:`_redraw`, then the busy line is cleared and the plot undimmed, whatever happened."""
+        try:
+            self._redraw()
+        finally:
+            self.busy.value = THEME_CSS
+            self.output.remove_class("course-stale")
+
+    def _redraw(self) -> None:
         """Compute (or fetch) the result for the current values and replace the output with its drawing.
 
         A ``ValueError``/``TypeError`` (a setting the explorer cannot draw) and any other exception from
@@ -119,6 +172,11 @@ class Explorer:
         values = self.values
         key = tuple(sorted(values.items()))
         stage = "compute"
+        if key not in self._cache:  # a real computation: say so, and dim the plot of the previous setting
+            self.busy.value = (f'{THEME_CSS}<span class="course-busy" role="status">&#8987; computing this setting… '
+                               "(the plot below is the previous one until it is ready)</span>")
+            self.busy_log.append(self.busy.value)
+            self.output.add_class("course-stale")
         try:
             result = self.result(**values)
             stage = "draw"
@@ -147,7 +205,12 @@ class Explorer:
 
     def _show_error(self, message: str) -> None:
         self.last_error = message
-        self.output.outputs = (html_output(error_box(message)),)
+        # Keep the height of the plot it replaces, so the explorer's layout does not jump.
+        height = _png_height(self.output.outputs[0]) if self.output.outputs else None
+        box = error_box(message)
+        if height:
+            box = f'<div class="course-error-frame" style="min-height:{height}px">{box}</div>'
+        self.output.outputs = (html_output(box),)
 
     @staticmethod
     def _as_output(drawing: Figure | str) -> dict:
@@ -203,8 +266,8 @@ def _badge(training: bool) -> str:
             f'font-family:monospace">{word}</span>')
 
 
-_DEPENDS = (' <span style="color:#b35806;font-size:90%" title="this layer behaves differently in train and eval">'
-            "&#9873; mode-dependent</span>")
+_DEPENDS = (' <span class="course-depends" style="font-size:90%" title="this layer behaves differently in train and '
+            'eval">&#9873; mode-dependent</span>')
 
 
 def module_tree_html(model: nn.Module, highlight: set[str] | None = None) -> str:
@@ -219,16 +282,16 @@ def module_tree_html(model: nn.Module, highlight: set[str] | None = None) -> str
         depth = 0 if name == "" else name.count(".") + 1
         label = "model" if name == "" else name.split(".")[-1]
         changed = name in highlight
-        style = "background:#fff3c4;" if changed else ""
         lines.append(
-            f'<div class="mode-row" data-name="{html.escape(name)}" data-training="{str(module.training).lower()}" '
-            f'style="{style}padding-left:{depth * 1.5}em;font-family:monospace;line-height:1.6">'
+            f'<div class="mode-row{" mode-changed" if changed else ""}" data-name="{html.escape(name)}" '
+            f'data-training="{str(module.training).lower()}" '
+            f'style="padding-left:{depth * 1.5}em;font-family:monospace;line-height:1.6;text-align:left">'
             f"{_badge(module.training)} {html.escape(label)} "
-            f'<span style="color:#666">({type(module).__name__})</span>'
+            f'<span class="course-muted">({type(module).__name__})</span>'
             f'{_DEPENDS if is_mode_dependent(module) else ""}'
             f'{" &larr; changed" if changed else ""}</div>'
         )
-    return '<div class="mode-tree">' + "\n".join(lines) + "</div>"
+    return THEME_CSS + '<div class="mode-tree">' + "\n".join(lines) + "</div>"
 
 
 class ModeTree:
@@ -267,7 +330,7 @@ class ModeTree:
             self.call(name, method)
         except KeyError:
             self.refresh()
-            self.log.value = (f'<span class="course-error" style="color:#a00">{html.escape(self._expr(name))} is no '
+            self.log.value = (f'{THEME_CSS}<span class="course-error">{html.escape(self._expr(name))} is no '
                               "longer in the model (it changed since the list was made); the list is updated: "
                               "pick again.</span>")
 

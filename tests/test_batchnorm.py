@@ -119,15 +119,36 @@ def test_explorer_redraws_and_shows_the_batch_of_one_error():
     assert explorer.redraws == 1 and explorer.last_result.mode == "train"
     explorer.controls["mode"].value = "eval"
     assert explorer.redraws == 2 and explorer.last_result.sample_spread == 0
-    explorer.controls["momentum"].value = None
+    explorer.controls["momentum"].label = "None (cumulative average)"
     assert explorer.last_result.momentum is None
+    assert explorer.controls["momentum"].label == "None (cumulative average)", "the dropdown shows its choice"
     explorer.controls["mode"].value = "train"
     explorer.controls["batch_size"].value = 1
     assert "Expected more than 1 value per channel" in explorer.last_error
-    assert "course-error" in explorer.output.outputs[0]["data"]["text/html"]
+    assert "Choose batch size 2 or more" in explorer.last_error, "the impossible setting is explained in plain words"
+    shown = explorer.output.outputs[0]["data"]["text/html"]
+    assert "course-error" in shown
+    assert "min-height:460px" in shown, "the message keeps the height of the plot it replaces: no jump"
     explorer.controls["batch_size"].value = 16
     assert explorer.last_error is None and explorer.last_result.batch_size == 16
     assert "image/png" in explorer.output.outputs[0]["data"]
+
+
+def test_explorer_starting_at_momentum_none_shows_its_label():
+    explorer = batchnorm_explorer(momentum=None, steps=10)
+    assert explorer.controls["momentum"].label == "None (cumulative average)"
+    assert explorer.last_result.momentum is None
+
+
+def test_explorer_says_it_is_busy_while_computing():
+    explorer = batchnorm_explorer(steps=10)
+    explorer.controls["batch_size"].value = 4
+    assert "computing" in explorer.busy_log[-1], "a new setting shows 'computing' while it runs"
+    assert "computing" not in explorer.busy.value, "and clears it once drawn"
+    assert "course-stale" not in explorer.output._dom_classes
+    count = len(explorer.busy_log)
+    explorer.controls["batch_size"].value = 8  # cached: redrawn at once, no busy sign needed
+    assert len(explorer.busy_log) == count
 
 
 def test_explorer_bad_arguments():

@@ -154,3 +154,29 @@ def test_cached_setting_reuses_the_rendered_drawing():
     e.controls["n"].value = 1
     assert draws == [1, 2], "returning to n=1 reused its drawing"
     assert e.output.outputs[0]["data"]["text/html"] == "<b>2</b>" and e.redraws == 3
+
+
+def test_explorer_shows_busy_state_during_compute():
+    """While compute runs, the busy line says 'computing' and the previous plot is dimmed; both clear after."""
+    import ipywidgets as widgets
+
+    from course_utils.widgets import Explorer
+
+    seen = []
+
+    def compute(n):
+        if seen is not None and hasattr(compute, "explorer"):
+            seen.append(("computing" in compute.explorer.busy.value,
+                         "course-stale" in compute.explorer.output._dom_classes))
+        if n < 0:
+            raise ValueError("n must be at least 0")
+        return n
+
+    explorer = Explorer({"n": widgets.IntSlider(value=1, min=-1, max=5)}, compute, lambda r, **v: f"<p>{r}</p>")
+    compute.explorer = explorer
+    explorer.controls["n"].value = 2
+    assert seen == [(True, True)], f"while computing: (busy line, dimmed plot) = {seen}"
+    assert "computing" not in explorer.busy.value and "course-stale" not in explorer.output._dom_classes
+    explorer.controls["n"].value = -1
+    assert "computing" not in explorer.busy.value, "an error also clears the busy state"
+    assert "course-stale" not in explorer.output._dom_classes

@@ -326,7 +326,9 @@ def draw_mc(result: MCGrid, **_values: object) -> Figure:
         raise TypeError(f"result must be an MCGrid from mc_grid, got {type(result).__name__}")
     fig, (left, right) = new_figure(1, 2, width=10, height=4.0)
     extent = (float(result.xs[0]), float(result.xs[-1]), float(result.ys[0]), float(result.ys[-1]))
-    left.imshow(result.eval_prob.numpy(), origin="lower", extent=extent, cmap="RdBu", vmin=0, vmax=1, aspect="auto")
+    # P(class 1) from blue (class 0) to red (class 1), pale so that the points stay visible
+    left.imshow(result.eval_prob.numpy(), origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1,
+                aspect="auto", alpha=0.45)
     left.contour(result.xs.numpy(), result.ys.numpy(), result.eval_prob.numpy(), levels=[0.5], colors="black")
     left.set_title("eval mode: one deterministic boundary", fontsize=10)
     image = right.imshow(result.mc_std.numpy(), origin="lower", extent=extent, cmap="magma", vmin=0, vmax=0.5,
@@ -341,9 +343,12 @@ def draw_mc(result: MCGrid, **_values: object) -> Figure:
     for ax in (left, right):
         for label, color in ((0, RUN_COLORS["eval"]), (1, RUN_COLORS["outside"])):
             pts = result.points[result.labels == label]
-            ax.scatter(pts[:, 0].numpy(), pts[:, 1].numpy(), s=6, color=color, edgecolors="white", linewidths=0.3)
+            ax.scatter(pts[:, 0].numpy(), pts[:, 1].numpy(), s=8, color=color,
+                       edgecolors="black" if ax is left else "white", linewidths=0.3,
+                       label=f"class {label}" if ax is left else None)
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
+    left.legend(fontsize=8, loc="lower right")
     return fig
 
 

@@ -10,7 +10,7 @@ LAB_PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup site-wheelhouse
+.PHONY: setup hub-setup lab test unit notebooks clean-venv wheelhouse offline-setup bench site site-setup site-wheelhouse
 
 setup: $(STAMP) $(LAB_OVERRIDES)
 
@@ -30,8 +30,23 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=$(LAB_START) \
 		--ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_FLAGS)
 
-test: setup site-setup
+test: setup site-setup hub-setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+# tests/test_hub.py's real JupyterHub: jupyterhub and nbgitpuller (requirements-hub.txt, test-only) in the venv, and
+# its proxy, configurable-http-proxy, from npm into tests/hub/node_modules (local, never global). Without npm the
+# hub test skips (fails in CI).
+HUB_STAMP := $(VENV)/.hub-installed
+HUB_PROXY := tests/hub/node_modules/.bin/configurable-http-proxy
+hub-setup: $(HUB_STAMP) $(HUB_PROXY)
+
+$(HUB_STAMP): $(STAMP) requirements-hub.txt
+	$(BIN)/python -m pip install --upgrade-strategy only-if-needed -r requirements-hub.txt
+	@touch $(HUB_STAMP)
+
+$(HUB_PROXY): tests/hub/package.json tests/hub/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/hub && npm ci --no-audit --no-fund && touch node_modules/.bin/configurable-http-proxy; \
+	else echo "npm not found: tests/test_hub.py will skip (apt-get install -y npm)"; fi
 
 # The fast loop while changing the course: unit tests only, no notebook, browser, server or 20-seed runs (< 1 min).
 unit: setup

@@ -14,7 +14,7 @@ collect_ignore_glob = ["lint_cases/*"]
 # `make unit` runs `pytest tests -m "not slow"`: the fast loop for people changing the course (under a minute).
 # These files run notebooks, a browser, a server or the 20-seed claims, so they are marked slow as a whole.
 SLOW_FILES = ("test_health.py", "test_claims_across_seeds.py", "test_site.py", "test_launch.py",
-              "test_lab_settings.py")
+              "test_lab_settings.py", "test_hub.py")
 
 
 # A claim checked on many seeds (tests named ..._on_every_seed, ..._on_most_seeds, ...) is slow wherever it lives.

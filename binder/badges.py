@@ -106,6 +106,19 @@ def readme_snippet() -> str:
     return "\n".join(lines)
 
 
+WALK_START, WALK_END = "<!-- measure_walk:start -->", "<!-- measure_walk:end -->"
+
+
+def walk_figures() -> str:
+    """The figures ``scripts/measure_walk.py --write-docs`` wrote into docs/binder.md, kept when it is regenerated."""
+    path = ROOT / "docs" / "binder.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find(WALK_START), text.find(WALK_END)
+    if start == -1 or end < start:
+        return f"{WALK_START}\nNot measured yet: run `python scripts/measure_walk.py --write-docs`.\n{WALK_END}"
+    return text[start:end + len(WALK_END)]
+
+
 def binder_md() -> str:
     """The full text of docs/binder.md."""
     return f"""# Launching the course on Binder
@@ -147,6 +160,12 @@ So that a walk through the course does not pile up kernels, Binder runs JupyterL
   `cull_connected = True`; a kernel running a cell is never culled). The notebook then shows *No Kernel* in its
   toolbar and *Disconnected* in the status bar; *Kernel > Restart Kernel and Run All Cells* starts a new kernel
   and runs the notebook again (the old kernel's variables are gone).
+
+## Memory of a walk through the course
+`tests/browser/test_walk_memory.py` walks through the course as a learner does, with these settings, and fails if
+the server and its kernels ever take more than 2 GB together.
+
+{walk_figures()}
 
 ## Publishing the links
 The links above use the placeholder repository `{REPO}` on branch `{BRANCH}`. Replace `OWNER` in

@@ -504,6 +504,7 @@ def run_workshop(learners: int = 10, timeout: float = 1500.0, cell_timeout: floa
         if sampler is not None:
             sampler.halt.set()
             sampler.join(timeout=10)
+        homes = sorted(p.name for p in hub.homes.iterdir()) if hub is not None else []
         if hub is not None:
             log_tail = hub.log()[-6000:]
             hub_log = hub.log()
@@ -524,6 +525,8 @@ def run_workshop(learners: int = 10, timeout: float = 1500.0, cell_timeout: floa
         "kernel_restarts_in_log": len(re.findall(r"restarting kernel|Kernel died|KernelRestarter", hub_log,
                                                  re.IGNORECASE)),
         "left_running": left_running,
+        "tmp": str(tmp),
+        "homes": homes,
         "tmp_removed": not tmp.exists() if own_tmp and not keep else None,
         "learners_ok": len(done),
         "results": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in asdict(r).items()}

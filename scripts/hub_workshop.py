@@ -139,7 +139,8 @@ class LearnerResult:
     kernel_alive_after: bool = False
     own_files: list[str] = field(default_factory=list)
     foreign_files: list[str] = field(default_factory=list)
-    other_server_status: int = 0  # what this learner's token gets from another learner's server
+    other_server_status: int = 0  # what this learner gets from another learner's server (after redirects)
+    other_server_url: str = ""  # where that request ended
     kernel_cwd: str = ""
     course_utils_file: str = ""
     peak_mib: float = 0.0
@@ -372,10 +373,6 @@ class Learner(threading.Thread):
         listing = s.get(f"{user}/api/contents", headers=auth, timeout=60).json()
         r.own_files = sorted(item["name"] for item in listing["content"])
         r.foreign_files = [f for f in r.own_files if f.startswith("learner-") and f != f"learner-{self.name}.txt"]
-        other = next(n for n in self.names if n != self.name) if len(self.names) > 1 else None
-        if other:
-            r.other_server_status = s.get(f"{hub}/user/{other}/api/contents", headers=auth, allow_redirects=False,
-                                          timeout=60).status_code
         # 6. Open notebook 05 (a session starts its kernel) and run every code cell over the kernel's websocket.
         path = f"{COURSE}/{NOTEBOOK}"
         resp = s.post(f"{user}/api/sessions", headers=auth, timeout=120,
@@ -390,6 +387,12 @@ class Learner(threading.Thread):
         self._run_cells(f"ws://127.0.0.1:{self.hub.proxy_port}/user/{self.name}/api/kernels/{kernel_id}/channels",
                         auth, cells + [check], t0)
         r.seconds_total = time.monotonic() - t0
+        # Another learner's files, with this learner's token and cookies (redirects followed, as a browser does).
+        other = next(n for n in self.names if n != self.name) if len(self.names) > 1 else None
+        if other:
+            resp = s.get(f"{hub}/user/{other}/api/contents", headers=auth, timeout=60)
+            r.other_server_status = resp.status_code
+            r.other_server_url = resp.url.replace(hub, "")
         kernel = s.get(f"{user}/api/kernels/{kernel_id}", headers=auth, timeout=60)
         r.kernel_alive_after = kernel.status_code == 200 and kernel.json().get("execution_state") == "idle"
         # 7. Close the notebook (its session and kernel), as closing its tab does with the shipped setting.

@@ -83,7 +83,8 @@ def test_each_learner_sees_only_their_own_files(workshop):
             f"{r['name']}'s kernel imports course_utils from {r['course_utils_file']}, not from its own copy")
         if LEARNERS > 1:
             assert r["other_server_status"] == 403, (
-                f"{r['name']}'s token reached another learner's server (HTTP {r['other_server_status']}, not 403)")
+                f"{r['name']} asked for another learner's files and got HTTP {r['other_server_status']} at "
+                f"{r['other_server_url']}, not 403 (forbidden)")
 
 
 def test_everything_is_cleaned_up(workshop):

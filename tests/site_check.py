@@ -42,7 +42,8 @@ def unavailable(reason: str) -> None:
     if in_ci():
         pytest.fail(f"the site tests cannot run: {reason}. CI is set, so this is a failure, not a skip.",
                     pytrace=False)
-    pytest.skip(f"site tests skipped: {reason}; to run them: make site (installs requirements-site.txt)")
+    pytest.skip(f"site tests skipped: {reason}; to run them: make site (installs requirements-site.txt)",
+                allow_module_level=True)
 
 
 def unshare_prefix() -> list[str]:

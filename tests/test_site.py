@@ -17,7 +17,12 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from site_check import REPO, built_site
+from site_check import REPO, built_site, unavailable
+
+try:  # beautifulsoup4 comes with the site tools (requirements-site.txt; make test installs them)
+    import bs4  # noqa: F401
+except ImportError:
+    unavailable("beautifulsoup4 is not installed")
 
 sys.path.insert(0, str(REPO / "scripts"))
 import build_site  # noqa: E402

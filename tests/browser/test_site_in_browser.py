@@ -9,6 +9,7 @@ the test. Every ``<img>`` in the page must have loaded (``naturalWidth > 0``). a
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ OTHER_PAGES = ["index.html", *[f"docs/{p.stem}.html" for p in sorted((NOTEBOOK_D
 @pytest.fixture(scope="module")
 def site_url(chromium_executable):
     site = built_site()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots only
+    ARTIFACTS.mkdir(parents=True)
     with serve(site.html) as url:
         yield url
 

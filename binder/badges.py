@@ -5,6 +5,8 @@ then regenerate the pages that carry links and copy the printed lines where they
 
     python binder/badges.py --write      # rewrites docs/binder.md from this file
     python binder/badges.py              # prints the README snippet and each notebook's header badge line
+    python binder/badges.py --headers    # rewrites each notebook's header badge line (commented out until
+                                         # REPO is set, so a learner never sees a broken badge)
 
 ``tests/test_binder.py`` checks that every Binder link in README.md, docs/*.md and the notebooks' first cells
 uses this ``REPO`` and ``BRANCH`` and opens a notebook that exists.
@@ -18,6 +20,9 @@ from urllib.parse import quote
 
 REPO = "OWNER/train-eval-course"  # <- replace OWNER (the only place to change)
 BRANCH = "main"
+PUBLISHED = not REPO.startswith("OWNER/")
+"""Whether ``REPO`` names a real repository. Until it does, a notebook's header keeps its badge inside an HTML
+comment: a learner sees no broken image and no link to a placeholder repository."""
 BINDER = "https://mybinder.org/v2/gh"
 BADGE_IMAGE = "https://mybinder.org/badge_logo.svg"
 START = "00_start_here.ipynb"
@@ -64,8 +69,12 @@ def badge(notebook: str = START, label: str = "Launch on Binder") -> str:
 
 
 def header_line(notebook: str) -> str:
-    """The line to put in a notebook's first cell (under the title)."""
-    return badge(notebook, label="Open this notebook on Binder")
+    """The line to put in a notebook's first cell (under the title): the Binder badge once the course has a public
+    home (:data:`PUBLISHED`), else the same badge inside an HTML comment, which a notebook renders as nothing."""
+    line = badge(notebook, label="Open this notebook on Binder")
+    if PUBLISHED:
+        return line
+    return f"<!-- Binder badge, shown once REPO in binder/badges.py names the public repository: {line} -->"
 
 
 def nbgitpuller_url(hub: str, repo: str = REPO, branch: str = BRANCH, notebook: str = START) -> str:
@@ -187,10 +196,36 @@ leave the *Running* panel.
 """
 
 
+def write_header(notebook: str) -> str:
+    """Replace the Binder line (badge or commented badge) in ``notebooks/<notebook>``'s first cell with
+    :func:`header_line`; return what was done."""
+    import re
+
+    import nbformat
+
+    path = ROOT / "notebooks" / _check_notebook(notebook)
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    pattern = re.compile(r"^(<!-- Binder badge.*-->|\[!\[[^\]]*\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\([^)]*\))$", re.M)
+    new, count = pattern.subn(header_line(notebook), first.source)
+    if count != 1:
+        raise ValueError(f"{path.name}: expected one Binder line in the first cell, found {count}")
+    if new == first.source:
+        return f"{notebook}: unchanged"
+    first.source = new
+    nbformat.write(nb, path)
+    return f"{notebook}: rewritten"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="rewrite docs/binder.md")
+    parser.add_argument("--headers", action="store_true", help="rewrite the badge line of each notebook's first cell")
     args = parser.parse_args(argv)
+    if args.headers:
+        for name in NOTEBOOKS:
+            print(write_header(name))
+        return 0
     if args.write:
         (ROOT / "docs" / "binder.md").write_text(binder_md(), encoding="utf-8")
         print("wrote docs/binder.md")

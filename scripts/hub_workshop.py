@@ -546,7 +546,8 @@ def run_workshop(learners: int = 10, timeout: float = 1500.0, cell_timeout: floa
 
 
 def markdown(figures: dict) -> str:
-    rows = ["| learner | server ready (s) | course pulled (s) | first result (s) | total (s) | peak memory (MiB) | CPU (s) |",
+    rows = ["| learner | server ready (s) | course pulled (s) | first result (s) | total (s) | peak memory (MiB) "
+            "| CPU (s) |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in figures["results"]:
         rows.append(f"| {r['name']} | {r['seconds_to_server']} | {r['seconds_to_course']} | "

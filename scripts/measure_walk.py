@@ -85,14 +85,18 @@ class PeakSampler(threading.Thread):
         return peak
 
 
-def shipped_settings(tmp: Path) -> None:
-    """The server config and JupyterLab defaults binder/postBuild installs, in the folders start_lab uses."""
+def shipped_settings(tmp: Path, shipped: bool = True) -> None:
+    """The server config and JupyterLab defaults binder/postBuild installs, in the folders start_lab uses.
+
+    ``shipped=False``: JupyterLab's own defaults instead (a closed tab keeps its kernel), for comparison.
+    """
     config = tmp / "config"
     config.mkdir(parents=True, exist_ok=True)
     app_settings = tmp / "app-settings"
     app_settings.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "binder" / "overrides.json", app_settings / "overrides.json")
-    text = (ROOT / "binder" / "jupyter_server_config.py").read_text()
+    if shipped:
+        shutil.copy(ROOT / "binder" / "overrides.json", app_settings / "overrides.json")
+    text = (ROOT / "binder" / "jupyter_server_config.py").read_text() if shipped else "c = get_config()\n"
     # Where postBuild puts overrides.json ({sys.prefix}/share/jupyter/lab/settings), here a private folder.
     text += f"\nc.LabApp.app_settings_dir = {str(app_settings)!r}\n"
     (config / "jupyter_server_config.py").write_text(text)
@@ -102,9 +106,9 @@ def kernel_count(server) -> int:
     return len(server.api("GET", "/api/kernels"))
 
 
-def walk(browser, tmp: Path, artifacts: Path, log=print) -> dict:
+def walk(browser, tmp: Path, artifacts: Path, log=print, shipped: bool = True) -> dict:
     """One walk through every course notebook; returns the per-step figures and the overall peak."""
-    shipped_settings(tmp)
+    shipped_settings(tmp, shipped)
     server = start_lab(tmp, ROOT / "notebooks")
     sampler = PeakSampler(server.process.pid)
     sampler.start()
@@ -179,13 +183,14 @@ def import_costs() -> dict:
             "torchvision_mib": round(med[3] - med[2])}
 
 
-def markdown(walks: list[dict], costs: dict, torch_version: str) -> str:
+def markdown(walks: list[dict], costs: dict, torch_version: str, default: dict | None = None) -> str:
     rows = medians(walks)
     peak = statistics.median(w["peak_mib"] for w in walks)
     worst = max(w["peak_mib"] for w in walks)
     lines = [
         START_MARK,
-        f"Measured by `python scripts/measure_walk.py --repeat {len(walks)} --write-docs` (median of {len(walks)} "
+        f"Measured by `python scripts/measure_walk.py --repeat {len(walks)}"
+        f"{' --jupyterlab-defaults' if default else ''} --write-docs` (median of {len(walks)} "
         f"walks; torch {torch_version}, this machine's CUDA build, 2 busy cores): JupyterLab with the settings above, "
         "each notebook opened, *Run All*, its tab closed (*Discard*). Resident memory (VmRSS, MiB) of the server and "
         "all its kernels; Binder's budget is 2 GB = 1907 MiB.",
@@ -198,14 +203,27 @@ def markdown(walks: list[dict], costs: dict, torch_version: str) -> str:
             lines.append(f"| JupyterLab started, nothing open | | {row['rss_mib']:.0f} | {row['peak_mib']:.0f} | | "
                          f"{row['kernels']:.0f} |")
             continue
-        lines.append(f"| {row['step'][:-6]} | {row['run_s']:.1f} | {row['rss_open_mib']:.0f} | {row['peak_mib']:.0f} | "
-                     f"{row['rss_after_close_mib']:.0f} | {row['kernels_after_close']:.0f} |")
+        lines.append(f"| {row['step'][:-6]} | {row['run_s']:.1f} | {row['rss_open_mib']:.0f} | "
+                     f"{row['peak_mib']:.0f} | {row['rss_after_close_mib']:.0f} | {row['kernels_after_close']:.0f} |")
     lines += [
         "",
         f"Peak of the whole walk: {peak:.0f} MiB (median; highest walk {worst:.0f} MiB), "
         f"{100 * worst / BUDGET_MIB:.0f} % of the budget. With the tab closing its kernel, one kernel at a time is "
         "alive, so the peak is the heaviest notebook's kernel plus the server, not the sum of ten kernels.",
         "",
+    ]
+    if default is not None:
+        after = [s for s in default["steps"][1:]]
+        over = next((s["step"][:2] for s in after if s["peak_mib"] > BUDGET_MIB), None)
+        lines += [
+            "Without the setting (JupyterLab's own default, one walk): every closed notebook keeps its kernel; "
+            "after closing each tab the total was " + ", ".join(f"{s['step'][:2]}: {s['rss_after_close_mib']:.0f}"
+                                                                  for s in after) +
+            f" MiB ({after[-1]['kernels_after_close']} kernels left), peak {default['peak_mib']:.0f} MiB"
+            + (f": over 2 GB from notebook {over} on." if over else "."),
+            "",
+        ]
+    lines += [
         f"Where a kernel's memory goes (one process, median of 3): numpy, matplotlib, ipywidgets and IPython "
         f"{costs['base_mib']} MiB; `import torch` +{costs['torch_mib']} MiB; the course's modules "
         f"+{costs['course_utils_mib']} MiB; `import torchvision` +{costs['torchvision_mib']} MiB. `course_utils` "
@@ -230,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="number of walks (medians are reported)")
     parser.add_argument("--write-docs", action="store_true", help="replace the figures in docs/binder.md")
     parser.add_argument("--json", type=Path, help="write every walk's figures here")
+    parser.add_argument("--jupyterlab-defaults", action="store_true",
+                        help="one walk with JupyterLab's own defaults instead (closed tabs keep their kernels), "
+                             "printed for comparison; with --write-docs, its peak goes into the docs too")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -244,12 +265,17 @@ def main(argv: list[str] | None = None) -> int:
                 with tempfile.TemporaryDirectory(prefix="course-walk-") as tmp:
                     print(f"walk {i + 1} of {args.repeat}")
                     walks.append(walk(browser, Path(tmp), artifacts))
+            default = None
+            if args.jupyterlab_defaults:
+                with tempfile.TemporaryDirectory(prefix="course-walk-") as tmp:
+                    print("walk with JupyterLab's defaults (closed tabs keep their kernels)")
+                    default = walk(browser, Path(tmp), artifacts, shipped=False)
         finally:
             browser.close()
     costs = import_costs()
     if args.json:
-        args.json.write_text(json.dumps({"walks": walks, "import_costs": costs}, indent=2))
-    block = markdown(walks, costs, torch.__version__)
+        args.json.write_text(json.dumps({"walks": walks, "import_costs": costs, "defaults": default}, indent=2))
+    block = markdown(walks, costs, torch.__version__, default)
     print(block)
     if args.write_docs:
         write_docs(block)

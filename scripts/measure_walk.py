@@ -228,8 +228,8 @@ def markdown(walks: list[dict], costs: dict, torch_version: str, default: dict |
         f"{costs['base_mib']} MiB; `import torch` +{costs['torch_mib']} MiB; the course's modules "
         f"+{costs['course_utils_mib']} MiB; `import torchvision` +{costs['torchvision_mib']} MiB. `course_utils` "
         "imports torchvision only inside the functions that use it, so only 00 (the environment check), 06 "
-        "(torchvision models) and 09 (FrozenBatchNorm2d) pay for it. The CPU build Binder installs takes about 290 MiB less per kernel "
-        "at `import torch` ([jupyterhub.md](jupyterhub.md#3-resources-per-learner)).",
+        "(torchvision models) and 09 (FrozenBatchNorm2d) pay for it. The CPU build Binder installs takes about "
+        "290 MiB less per kernel at `import torch` ([jupyterhub.md](jupyterhub.md#3-resources-per-learner)).",
         END_MARK,
     ]
     return "\n".join(lines)

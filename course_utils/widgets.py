@@ -32,6 +32,12 @@ THEME_CSS = (
     ".course-stale{opacity:0.35;transition:opacity .15s}"
     ".course-explorer .widget-toggle-button.mod-active{background:#0072B2;color:#fff;font-weight:bold;"
     "box-shadow:inset 0 -3px 0 #000}"
+    # a toggle's label on the same line as its buttons, aligned with the sliders' labels
+    ".course-explorer .widget-toggle-buttons{display:flex;flex-flow:row nowrap;align-items:center}"
+    ".course-explorer .widget-toggle-buttons>.widget-label{flex:0 0 auto;margin-right:6px}"
+    # in the dark theme a figure sits on a deliberate white card, not as a bare bright box
+    'body[data-jp-theme-light="false"] .course-explorer .widget-output img{border-radius:6px;'
+    "box-shadow:0 0 0 6px #fff}"
     'body[data-jp-theme-light="false"] .course-muted{color:#b8b8b8}'
     'body[data-jp-theme-light="false"] .course-depends{color:#ffb35c}'
     'body[data-jp-theme-light="false"] .course-error{color:#ff7b72;border-left-color:#ff7b72}'

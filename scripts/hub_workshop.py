@@ -378,7 +378,7 @@ class Learner(threading.Thread):
         resp = s.post(f"{user}/api/sessions", headers=auth, timeout=120,
                       json={"path": path, "name": Path(path).name, "type": "notebook", "kernel": {"name": "python3"}})
         assert resp.status_code == 201, f"opening {path} answered {resp.status_code}: {resp.text[:300]}"
-        kernel_id = resp.json()["kernel"]["id"]
+        session_id, kernel_id = resp.json()["id"], resp.json()["kernel"]["id"]
         model = s.get(f"{user}/api/contents/{quote(path)}", params={"content": "1"}, headers=auth, timeout=60)
         assert model.status_code == 200, f"reading {path} answered {model.status_code}"
         cells = code_cells(model.json()["content"])
@@ -396,7 +396,8 @@ class Learner(threading.Thread):
         kernel = s.get(f"{user}/api/kernels/{kernel_id}", headers=auth, timeout=60)
         r.kernel_alive_after = kernel.status_code == 200 and kernel.json().get("execution_state") == "idle"
         # 7. Close the notebook (its session and kernel), as closing its tab does with the shipped setting.
-        s.delete(f"{user}/api/sessions/{resp.json()['id']}", headers=auth, timeout=60)
+        closed = s.delete(f"{user}/api/sessions/{session_id}", headers=auth, timeout=60)
+        assert closed.status_code == 204, f"closing the notebook's session answered {closed.status_code}"
 
     def _run_cells(self, ws_url: str, auth: dict, cells: list[tuple[str, bool]], t0: float) -> None:
         import websocket

@@ -426,7 +426,7 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
     controls = {
         "placement": widgets.ToggleButtons(options=[(PLACEMENT_LABELS[p], p) for p in PLACEMENTS],
                                            value=placement, description="placement",
-                                           style={"description_width": "initial", "button_width": "215px"}),
+                                           style={"description_width": "initial", "button_width": "245px"}),
         "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
                                        readout_format=".1f", continuous_update=False),
         "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm"),

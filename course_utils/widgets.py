@@ -179,7 +179,7 @@ class Explorer:
         key = tuple(sorted(values.items()))
         stage = "compute"
         if key not in self._cache:  # a real computation: say so, and dim the plot of the previous setting
-            self.busy.value = (f'{THEME_CSS}<span class="course-busy" role="status">&#8987; computing this setting… '
+            self.busy.value = (f'{THEME_CSS}<span class="course-busy" role="status">Busy: computing this setting… '
                                "(the plot below is the previous one until it is ready)</span>")
             self.busy_log.append(self.busy.value)
             self.output.add_class("course-stale")

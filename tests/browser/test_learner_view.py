@@ -172,7 +172,7 @@ def test_momentum_dropdown_shows_its_choice(notebook_runs, browser_artifacts: Pa
     select.select_option(label="None (cumulative average)")
     page.wait_for_timeout(1500)
     shown = page.evaluate("() => { const s = document.querySelector(\"[data-test='momentum'] select\");"
-                          " return s.selectedIndex >= 0 ? s.options[s.selectedIndex].textContent : ''; }")
+                          " return s.selectedIndex >= 0 ? s.options[s.selectedIndex].textContent.replace(/\\u00a0/g, ' ') : ''; }")
     page.locator("[data-test='momentum']").screenshot(path=str(browser_artifacts / "03_momentum_none.png"))
     assert shown == "None (cumulative average)", f"the dropdown shows {shown!r} after choosing None"
     title = page.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .course-error')]"

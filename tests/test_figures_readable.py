@@ -133,3 +133,36 @@ def test_course_lines_use_course_colours(figures):
                     continue
                 assert color.lower() in {c.lower() for c in allowed}, (
                     f"{name}: panel {ax.get_title()!r} draws {line.get_label()!r} in {color}, not a course colour")
+
+
+# Machado et al. (2009) colour-vision-deficiency matrices, severity 1, on linear RGB.
+CVD = {
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _lab_as_seen(hex_color: str, matrix) -> "np.ndarray":
+    import numpy as np
+
+    c = np.array([int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(np.array(matrix) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = lambda t: np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)  # noqa: E731
+    fx, fy, fz = f(xyz / np.array([0.9505, 1.0, 1.089]))
+    return np.array([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)])
+
+
+@pytest.mark.parametrize("vision", sorted(CVD))
+@pytest.mark.parametrize("a, b", [("train", "eval"), ("inside", "outside"), ("inside", "never_eval"),
+                                  ("outside", "never_eval")])
+def test_colours_that_share_a_plot_stay_apart_for_colour_blind_readers(vision, a, b):
+    """Simulated colour-vision deficiency: colours drawn side by side keep a CIELAB distance of at least 15."""
+    import numpy as np
+
+    distance = float(np.linalg.norm(_lab_as_seen(RUN_COLORS[a], CVD[vision]) - _lab_as_seen(RUN_COLORS[b], CVD[vision])))
+    assert distance >= 15, f"with {vision}, {a} ({RUN_COLORS[a]}) and {b} ({RUN_COLORS[b]}) are {distance:.0f} apart"
+    if a in plots.RUN_MARKERS and b in plots.RUN_MARKERS:
+        assert plots.RUN_MARKERS[a] != plots.RUN_MARKERS[b], "runs also differ by marker, whatever the colour vision"

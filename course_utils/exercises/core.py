@@ -195,7 +195,7 @@ def _default_progress_sink() -> Callable[[str, bool], None]:
         handle: list = []
 
         def to_notebook(text: str, final: bool) -> None:
-            bundle = {"text/html": f'<div class="course-progress" style="color:#555;font-family:monospace">'
+            bundle = {"text/html": f'<div class="course-progress" style="color:var(--jp-content-font-color2, #595959);font-family:monospace">'
                                    f"{html.escape(text)}</div>", "text/plain": text}
             if handle:
                 handle[0].update(bundle, raw=True)

@@ -175,7 +175,8 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     if reference is not None:
         loss_ax.plot(ep, reference.val_loss, "-", color="0.6", lw=2, label="correct loop: validation")
     loss_ax.plot(ep, run.train_loss, "--", color="black", label="your loop: training (as recorded)")
-    loss_ax.plot(ep, run.val_loss, "-", color=RUN_COLORS["outside"] if run.verdict != "Correct loop" else RUN_COLORS["inside"],
+    verdict_color = RUN_COLORS["inside"] if run.verdict == "Correct loop" else RUN_COLORS["outside"]
+    loss_ax.plot(ep, run.val_loss, "-", color=verdict_color,
                  label="your loop: validation (as recorded)")
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, None))
     loss_ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, off the curves

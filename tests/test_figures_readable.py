@@ -24,7 +24,8 @@ def _batchnorm():
 
 def _loop():
     from course_utils.loop_builder import CORRECT, draw_loop, run_loop
-    return [draw_loop(run_loop(*CORRECT, epochs=4)), draw_loop(run_loop("once before the loop", "before validation", "missing", epochs=4))]
+    misplaced = run_loop("once before the loop", "before validation", "missing", epochs=4)
+    return [draw_loop(run_loop(*CORRECT, epochs=4)), draw_loop(misplaced)]
 
 
 def _placement():

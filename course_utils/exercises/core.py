@@ -195,7 +195,8 @@ def _default_progress_sink() -> Callable[[str, bool], None]:
         handle: list = []
 
         def to_notebook(text: str, final: bool) -> None:
-            bundle = {"text/html": f'<div class="course-progress" style="color:var(--jp-content-font-color2, #595959);font-family:monospace">'
+            style = "color:var(--jp-content-font-color2, #595959);font-family:monospace"  # readable in both themes
+            bundle = {"text/html": f'<div class="course-progress" style="{style}">'
                                    f"{html.escape(text)}</div>", "text/plain": text}
             if handle:
                 handle[0].update(bundle, raw=True)

@@ -177,3 +177,64 @@ def test_sweep_is_many_times_faster_than_one_seed_after_another():
         E._train("digits", "outside", 0.5, True, s, 20)
     separate = time.process_time() - start
     assert batched < separate / 1.5, f"batched {batched:.2f} s vs separate {separate:.2f} s (CPU time)"
+
+
+class _SeedStreams:
+    """One generator per seed, shared by a model's dropout layers, as one run's layers share torch's global one.
+    Under no_grad (validation) they draw from forks made once per validation, as fit draws on a forked generator."""
+
+    def __init__(self, seeds) -> None:
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+        self._forks, self._forked_at = None, None
+
+    def current(self) -> list:
+        if torch.is_grad_enabled():
+            return self.generators
+        states = [g.get_state() for g in self.generators]
+        if self._forked_at is None or any(not torch.equal(a, b) for a, b in zip(states, self._forked_at)):
+            self._forks = [torch.Generator().set_state(state) for state in states]
+            self._forked_at = states
+        return self._forks
+
+
+class _PerSeedDropout(nn.Dropout):
+    """Test double: seed s's mask drawn from its own stream, exactly as its separate run draws it from torch's
+    global generator seeded s (the same shape, the same order of draws across layers, x * mask / (1 - p))."""
+
+    def __init__(self, p: float, streams: _SeedStreams) -> None:
+        super().__init__(p)
+        self.streams = streams
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        masks = [torch.empty(x.shape[1:]).bernoulli_(1 - self.p, generator=g) for g in self.streams.current()]
+        return x * torch.stack(masks) / (1 - self.p)
+
+
+@pytest.mark.parametrize("placement", ["inside", "outside", "never_eval"])
+def test_with_the_same_dropout_masks_a_sweep_matches_separate_runs(placement, monkeypatch):
+    """p = 0.5, BatchNorm on, ten epochs: with each seed's masks drawn as its own run draws them, every seed of the
+    sweep retraces its train_run: equal in epoch 1, within 1 % over all ten epochs."""
+    import course_utils.sweep as S
+
+    seeds = (1, 2)
+    real_stack = S.stack_models
+
+    def stack_with_per_seed_masks(models):
+        batched = real_stack(models)
+        streams = _SeedStreams(seeds)
+        for i, layer in enumerate(batched):
+            if isinstance(layer, nn.Dropout):
+                batched[i] = _PerSeedDropout(layer.p, streams)
+        return batched
+
+    monkeypatch.setattr(S, "stack_models", stack_with_per_seed_masks)
+    train, val = E.datasets("digits")
+    runs = S.sweep(train, val, placement, seeds, dropout=0.5, batchnorm=True, epochs=10)
+    for k, s in enumerate(seeds):
+        ref = E.train_run("digits", placement, dropout=0.5, batchnorm=True, seed=s, epochs=10).history
+        assert runs.train_mode == ref.train_mode
+        torch.testing.assert_close(runs.train_loss[0, k], torch.tensor(ref.train_loss[0]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(runs.train_loss[:, k], torch.tensor(ref.train_loss), rtol=1e-2, atol=1e-3)
+        torch.testing.assert_close(runs.val_loss[:, k], torch.tensor(ref.val_loss), rtol=1e-2, atol=1e-3)

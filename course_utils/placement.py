@@ -339,7 +339,7 @@ def boundary_figure(runs: Mapping[str, Run], resolution: int = 120) -> Figure:
         axes[1, j].plot(epochs, h.train_loss, "--", color=color, label="training")
         axes[1, j].plot(epochs, h.val_loss, "-", color=color, label="validation")
         axes[1, j].set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, min(top, 1.5) * 1.05),
-                       title=f"final gap {run.final_gap:.2f}")
+                       title=f"final gap as recorded {run.final_gap:.2f}\n(training loss with dropout on, if any)")
         axes[1, j].legend(fontsize=MIN_FONT, loc="upper right")
     fig.suptitle("The misplaced run's boundary is sharper (overconfident):\nsame 100 points, line = 50 %")
     return fig

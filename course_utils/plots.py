@@ -150,7 +150,7 @@ def loss_curves(histories: Mapping[str, object], title: str | None = None, show_
         axes[1].axhline(0, color="0.6", lw=0.8)
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("validation loss − training loss")
-        axes[1].set_title("Generalization gap")
+        axes[1].set_title("Gap as recorded: validation − training loss,\neach measured in the mode its phase ran in")
         axes[1].legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     if title:
         fig.suptitle(title)

@@ -65,7 +65,8 @@ class History:
 
     @property
     def gap(self) -> list[float]:
-        """Generalization gap per epoch: validation loss minus training loss."""
+        """Gap per epoch as recorded: validation loss minus training loss (the training loss measured in the mode
+        the steps ran in, so with dropout on in a correct loop: not a clean overfitting measure)."""
         return [v - t for t, v in zip(self.train_loss, self.val_loss)]
 
 

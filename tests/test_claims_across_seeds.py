@@ -38,6 +38,16 @@ def test_headline_holds_run_by_run_as_the_notebook_computes_it():
     assert statistics.fmean(rel) >= 0.25, f"mean relative increase {statistics.fmean(rel):.1%}"
 
 
+def test_headline_holds_on_seeds_the_notebook_never_shows():
+    """Held out: seeds 20-39, run by run, as for seeds 0-19."""
+    rel = []
+    for s in range(20, 40):
+        runs = E.compare_placements("digits", ("inside", "outside"), seed=s)
+        rel.append(runs["outside"].history.val_loss[-1] / runs["inside"].history.val_loss[-1] - 1)
+    assert count(r > 0 for r in rel) == 20, rel
+    assert statistics.fmean(rel) >= 0.25, f"mean relative increase {statistics.fmean(rel):.1%}"
+
+
 def test_headline_in_the_sweep(digits):
     c = E.compare(digits["inside"], digits["outside"])
     assert c.worse == 20, c.describe()
@@ -62,6 +72,9 @@ def test_never_eval_misreports_but_trains_like_the_correct_loop(digits):
     assert torch.equal(inside.train_loss, never.train_loss), "identical training steps"
     assert count(never.val_loss[-1] > never.clean_val_loss) == 20, "validating in training mode misreports"
     assert count((never.clean_val_loss - inside.clean_val_loss).abs() < 0.05) == 20, "about as good, measured properly"
+    extra = never.clean_val_loss - inside.clean_val_loss
+    assert count(extra > 0) >= 19 and float(extra.mean()) < 0.005, \
+        f"seeing validation data did not flatter it: a hair worse on 19 of 20 seeds ({extra.tolist()})"
 
 
 def test_running_statistics_go_stale_in_the_misplaced_run(digits):
@@ -80,13 +93,29 @@ def test_batchnorm_alone_carries_the_damage():
     assert c.worse == 20 and statistics.fmean(c.relative_val_loss_change) > 0.3, c.describe()
 
 
+def test_misplaced_batchnorm_trains_like_no_batchnorm():
+    """Frozen statistics make each BatchNorm a fixed affine map: the misplaced run ends near the MLP without it."""
+    bn = E.seed_sweep("digits", ("inside", "outside"), dropout=0.0)
+    plain = E.seed_sweep("digits", ("inside",), dropout=0.0, batchnorm=False)["inside"]
+    misplaced, correct, none = bn["outside"].val_loss[-1], bn["inside"].val_loss[-1], plain.val_loss[-1]
+    assert count((misplaced - none).abs() < (misplaced - correct).abs()) >= 19, (misplaced, correct, none)
+
+
 def test_dropout_alone_lower_at_30_higher_at_60():
     runs = E.seed_sweep("digits", ("inside", "outside"), batchnorm=False, per_epoch=True)
     inside, outside = runs["inside"], runs["outside"]
     assert count(outside.val_loss[29] < inside.val_loss[29]) == 20, "epoch 30: the misplaced run is still lower"
     assert count(outside.val_loss[-1] > inside.val_loss[-1]) >= 19, "epoch 60: higher on at least 19 of 20"
-    gap30 = (outside.val_loss[29] - outside.train_loss[29]) - (inside.val_loss[29] - inside.train_loss[29])
-    assert count(gap30 > 0) == 20, "its gap is larger early on"
+    assert count(inside.val_loss[29] - inside.val_loss[-1] > 0.05) >= 19, "the correct run keeps improving"
+    assert count((outside.val_loss[-1] - outside.val_loss[29]).abs() < 0.05) >= 19, "the misplaced run plateaus"
+    acc = outside.val_acc[-1] - inside.val_acc[-1]
+    assert abs(float(acc.mean())) < 0.01, f"accuracy about the same: mean change {float(acc.mean()):+.3f}"
+
+
+def test_moons_dropout_alone_is_already_worse_at_30_epochs():
+    """The Explore prose: on the 2-D points the misplaced dropout-only run is worse at 30 epochs already."""
+    c = E.seed_comparison("moons", batchnorm=False, epochs=30)
+    assert c.worse >= 19, c.describe()
 
 
 def test_no_mode_dependent_layer_no_difference():
@@ -99,7 +128,8 @@ def test_moons_boundary_claims():
     runs = E.seed_sweep("moons", ("inside", "outside"))
     inside, outside = runs["inside"], runs["outside"]
     assert count(outside.clean_val_loss > inside.clean_val_loss + 0.05) == 20
-    assert count(gap(outside) > gap(inside)) == 20
+    clean_gap = lambda r: r.clean_val_loss - r.clean_train_loss  # noqa: E731
+    assert count(clean_gap(outside) > clean_gap(inside)) == 20, "a larger gap, measured the same way"
     val_x = E.datasets("moons")[1].tensors[0]
     sharper = []
     with torch.no_grad():
@@ -140,7 +170,7 @@ def test_03_training_mode_check_lowers_accuracy_on_every_seed():
         exec(setup + train.replace("torch.manual_seed(0)", f"torch.manual_seed({s})") + "\n" + check, namespace)
         drops.append(namespace["accuracy_before"] - namespace["accuracy_after"])
     assert count(d > 0.02 for d in drops) == 20, drops
-    assert 0.02 < min(drops) and max(drops) < 0.08, "3 to 7 points, as the prose says"
+    assert 0.025 < min(drops) and max(drops) < 0.075, f"about 3 to 7 points, as the prose says: {drops}"
 
 
 # --- notebook 06: frozen vs updating BatchNorm statistics in transfer -------------------------------------------

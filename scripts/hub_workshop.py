@@ -71,7 +71,7 @@ def missing_requirements() -> list[str]:
     except ImportError:
         missing.append("nbgitpuller (pip install -r requirements-hub.txt, or make hub-setup)")
     if not CHP.exists():
-        missing.append(f"configurable-http-proxy at {CHP.relative_to(ROOT)} (make hub-setup: npm ci in tests/hub)")
+        missing.append(f"configurable-http-proxy at {CHP} (make hub-setup: npm ci in tests/hub)")
     if shutil.which("node") is None:
         missing.append("node (configurable-http-proxy runs on Node.js)")
     if shutil.which("git") is None:

@@ -170,7 +170,7 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     mode_ax.set(xlim=(0, epochs), ylim=(3, 0), yticks=[0.5, 1.5, 2.5], xlabel="epoch",
                 yticklabels=["training steps", "validation", "graph built\nin validation"])
     mode_ax.tick_params(axis="y", length=0)
-    mode_ax.set_title("Orange: training mode, blue: eval mode;\nyellow: a graph was built", fontsize=10)
+    mode_ax.set_title("Orange: training mode, blue: eval mode;\nyellow: a graph was built, grey: none", fontsize=10)
     ep = range(1, epochs + 1)
     if reference is not None:
         loss_ax.plot(ep, reference.val_loss, "-", color="0.6", lw=2, label="correct loop: validation")
@@ -182,7 +182,7 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     loss_ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, off the curves
     ref = f"; correct loop {reference.clean_val_loss:.3f}" if reference is not None else ""
     loss_ax.set_title(f"Final validation loss measured properly: {run.clean_val_loss:.3f}{ref}", fontsize=10)
-    fig.suptitle(run.verdict)
+    fig.suptitle(f"Verdict: {run.verdict}")
     return fig
 
 

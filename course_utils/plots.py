@@ -110,8 +110,8 @@ def draw_histories(histories: Mapping[str, object], ax_loss, ax_gap=None, ax_acc
         epochs = range(1, len(h.train_loss) + 1)
         style = run_style(name, i, n, len(epochs))
         label = PLACEMENT_LABELS.get(name, name)
-        ax_loss.plot(epochs, h.train_loss, PHASE_STYLES["train"], label=f"{label}: train", **style)
-        ax_loss.plot(epochs, h.val_loss, PHASE_STYLES["val"], label=f"{label}: validation", **style)
+        ax_loss.plot(epochs, h.train_loss, PHASE_STYLES["train"], label=f"{label}: training loss", **style)
+        ax_loss.plot(epochs, h.val_loss, PHASE_STYLES["val"], label=f"{label}: validation loss", **style)
         if ax_gap is not None:
             ax_gap.plot(epochs, h.gap, PHASE_STYLES["val"], label=label, **style)
         if ax_acc is not None:

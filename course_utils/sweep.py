@@ -241,7 +241,7 @@ class SeedComparison:
     placement: str
     seeds: tuple[int, ...]
     val_loss_change: list[float]
-    """Final validation loss minus the correct run's, per seed (positive: the placement is worse)."""
+    """Final validation loss (eval mode) minus the correct run's, per seed (positive: the placement is worse)."""
     relative_val_loss_change: list[float]
     """The same, relative to the correct run's final validation loss."""
     val_acc_change: list[float]
@@ -266,12 +266,15 @@ def _mean_sd(values: Sequence[float], fmt: str) -> str:
 
 
 def compare(correct: SeedRuns, other: SeedRuns) -> SeedComparison:
-    """Seed-by-seed comparison of ``other`` with ``correct`` (same seeds) at the final epoch."""
+    """Seed-by-seed comparison of ``other`` with ``correct`` (same seeds): the final models, both measured in eval
+    mode (``clean_val_loss``/``clean_val_acc``), so a placement that validates in training mode (``"never_eval"``) is
+    judged by what its model can do, not by its misreported numbers. For ``"inside"`` and ``"outside"`` these equal
+    the last recorded validation numbers."""
     if correct.seeds != other.seeds:
         raise ValueError(f"the two sweeps ran different seeds: {correct.seeds} vs {other.seeds}")
-    ref_loss, loss = correct.val_loss[-1], other.val_loss[-1]
+    ref_loss, loss = correct.clean_val_loss, other.clean_val_loss
     return SeedComparison(other.placement, correct.seeds, (loss - ref_loss).tolist(),
-                          (loss / ref_loss - 1).tolist(), (other.val_acc[-1] - correct.val_acc[-1]).tolist())
+                          (loss / ref_loss - 1).tolist(), (other.clean_val_acc - correct.clean_val_acc).tolist())
 
 
 __all__ = ["SeedLinear", "SeedBatchNorm", "stack_models", "SeedRuns", "unstack", "sweep", "SeedComparison", "compare"]

@@ -224,3 +224,9 @@ def test_04_loss_curve_claims_on_every_seed():
         except AssertionError as error:
             failures.append((s, str(error)[:120]))
     assert not failures, f"the notebook's curve claims fail on {len(failures)} of 20 seeds: {failures}"
+
+
+def test_explorer_judges_never_eval_by_its_model():
+    """The explorer's 20-seed row compares final models in eval mode: never eval() is about as good (the lesson)."""
+    c = E.seed_comparison("moons", "never_eval")
+    assert abs(statistics.fmean(c.relative_val_loss_change)) < 0.1, c.describe()

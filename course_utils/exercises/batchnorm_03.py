@@ -81,7 +81,7 @@ def _data(n: int = 16, c: int = 3, scale: float = 2.0, seed: int = 1) -> torch.T
 
 def _train_output(fn: Callable) -> None:
     (out, _, _), (want, _, _) = _run(fn, _data(), True)
-    _close("the output", out, want, "training mode, batch of 16")
+    _close("the output", out, want, "batch of 16")
 
 
 def _train_running_mean(fn: Callable) -> None:
@@ -122,9 +122,9 @@ def _eps_not_in_running_stats(fn: Callable) -> None:
 
 def _eval_mode(fn: Callable) -> None:
     (out, mean, var), (want, want_mean, want_var) = _run(fn, _data(seed=4), False)
-    _close("the output", out, want, "evaluation mode")
-    _close("new_running_mean", mean, want_mean, "evaluation mode (running stats must not change)")
-    _close("new_running_var", var, want_var, "evaluation mode (running stats must not change)")
+    _close("the output", out, want, "with the running statistics")
+    _close("new_running_mean", mean, want_mean, "running stats must not change")
+    _close("new_running_var", var, want_var, "running stats must not change")
 
 
 def _eval_independent_of_batch(fn: Callable) -> None:

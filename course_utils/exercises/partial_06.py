@@ -49,8 +49,10 @@ def _backbone_stays_eval(cls: type) -> None:
     model.eval()
     model.train()
     assert model.training and model.head.training, "after model.train() the model and its head must be in training mode"
-    left = [n or "backbone" for n, m in model.backbone.named_modules() if m.training]
-    assert not left, f"after model.train() these backbone modules are in training mode: {left[:3]}"
+    left = [f"backbone.{n}" if n else "backbone" for n, m in model.backbone.named_modules() if m.training]
+    more = f" and {len(left) - 4} more" if len(left) > 4 else ""
+    assert not left, (f"after model.train(), {len(left)} backbone modules are in training mode: "
+                      f"{', '.join(left[:4])}{more}")
     model.train(False)
     assert not any(m.training for m in model.modules()), "model.train(False) must put every module in eval mode"
 
@@ -99,7 +101,7 @@ QUESTIONS: list[Question] = [
     Question("You call `model.backbone.eval()`, then at the next epoch `model.train()`. What mode is the backbone in?",
              ["training mode", "eval mode", "mixed: BatchNorm eval, Conv train"],
              0,
-             ["Model.train() recurses into every child, the backbone included.",
+             ["It recurses: model.train() reaches every child, the backbone included.",
               "Modes are not sticky: the last train()/eval() call that reaches a module wins.",
               "train() sets every descendant; nothing remembers the earlier eval()."]),
     Question("A backbone has `requires_grad_(False)` but is in training mode. During fine-tuning its BatchNorm...",
@@ -119,7 +121,7 @@ QUESTIONS: list[Question] = [
     Question("Your override of `train()` calls `self.backbone.eval()` and then `super().train(mode)`. What happens?",
              ["the backbone ends up in training mode", "the backbone stays in eval mode", "an infinite recursion"],
              0,
-             ["Super().train(mode) recurses and overrides the earlier eval(); call it first.",
+             ["The call to super().train(mode) recurses and overrides the earlier eval(); call it first.",
               "The last call wins, and the last call here is super().train(mode).",
               "super().train calls the children's train(), not yours again."]),
     Question("Which torchvision model returns a different Python type in training mode than in eval mode?",

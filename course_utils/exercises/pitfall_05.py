@@ -77,7 +77,8 @@ def _finds_any_submodule(guard: Callable) -> None:
         label = name or "the model itself"
         message = _raises(guard, model)
         assert message is not None, (f"only {label} ({type(dict(model.named_modules())[name]).__name__}) is in "
-                                     "eval mode; your guard returned quietly. Check every module, not some kinds")
+                                     "eval mode, and your guard returned quietly: check every submodule "
+                                     "(model.named_modules()), not only the model or some kinds of layer.")
         if name:
             assert _names(message, name), (f"only submodule '{name}' is in eval mode; your message should name it "
                                            f"(as model.named_modules() does), but it says {message!r}")

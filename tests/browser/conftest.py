@@ -61,9 +61,11 @@ def _notebook_key(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Group the browser tests by notebook, so each notebook is opened and run once for all of its tests.
 
-    Only the browser tests move, and only among their own positions; every other test keeps its place.
+    The browser tests run as one block where the first of them stood; every other test keeps its order.
     """
     positions = [i for i, item in enumerate(items) if item.get_closest_marker("browser")]
+    if not positions:
+        return
     browser_items = [items[i] for i in positions]
     order = {id(item): n for n, item in enumerate(browser_items)}
 
@@ -71,8 +73,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = _notebook_key(item)
         return (name is None, name or "", order[id(item)])
 
-    for position, item in zip(positions, sorted(browser_items, key=key)):
-        items[position] = item
+    # One block, starting where the first browser test stood: a non-browser test in between (e.g. the driver's own
+    # unit tests) would make pytest_runtest_teardown stop the shared server before the remaining browser tests.
+    others = [item for item in items if not item.get_closest_marker("browser")]
+    first = positions[0]
+    items[:] = others[:first] + sorted(browser_items, key=key) + others[first:]
 
 
 @pytest.fixture(scope="session")

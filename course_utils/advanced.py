@@ -337,7 +337,7 @@ def draw_mc(result: MCGrid, **_values: object) -> Figure:
     right.contour(result.xs.numpy(), result.ys.numpy(), result.eval_prob.numpy(), levels=[0.5], colors="black",
                   linestyles="dashed")
     fig.colorbar(image, ax=right, label="std of P(class 1) over the samples")
-    right.set_title(f"MC dropout, {result.how}: {result.samples} samples, p = {result.p:g}\n"
+    right.set_title(f"MC dropout, {result.how}: {result.samples} sample{'s' if result.samples != 1 else ''}, p = {result.p:g}\n"
                     f"mean boundary (white) disagrees with eval on {result.disagreement:.0%} of the grid",
                     fontsize=10)
     for ax in (left, right):

@@ -87,7 +87,8 @@ def check_mc_dropout(fn: object) -> Feedback:
               "after model.eval(), switch every nn.Dropout back to train(): "
               "for m in model.modules(): if isinstance(m, nn.Dropout): m.train()."),
         Check("a single input", lambda: _single_input(fn),
-              "model.train() puts BatchNorm in training mode, which refuses a batch of one; switch on only dropout."),
+              "the model you are given may be mid-training, its BatchNorm in training mode (which refuses a batch of one): "
+              "put it in eval mode and switch on only its dropout layers (course_utils.modes.dropout_sampling)."),
         Check("model untouched", lambda: _model_untouched(fn),
               "save the modes (get_modes) and restore them at the end (set_modes), or use "
               "`with dropout_sampling(model):` from course_utils.modes; sample under torch.no_grad()."),

@@ -100,8 +100,9 @@ def check_export_for_inference(fn: object) -> Feedback:
         Check("eval mode baked in", lambda: _eval_baked_in(run),
               "the mode at capture time is what the program keeps: put the model in eval mode before exporting."),
         Check("modes restored", lambda: _modes_restored(run),
-              "model.eval() then model.train() does not restore a frozen backbone's eval mode: save the modes "
-              "and restore them, e.g. export inside `with evaluating(model):` (course_utils.modes)."),
+              "after exporting, every submodule must be back in the mode it had (leaving the model in eval mode, or "
+              "calling model.train(), both change it): export inside `with evaluating(model):` (course_utils.modes), "
+              "which saves and restores each submodule's mode."),
         Check("running statistics untouched", lambda: _stats_untouched(run),
               "do not run the model in training mode before exporting; exporting itself runs no real forward."),
         Check("same outputs as the model in eval mode", lambda: _same_outputs(run),

@@ -364,7 +364,8 @@ class PTQResult:
     fc_output_max: float
     """The largest logit the observer after ``fc`` saw during calibration (it sets the quantization range)."""
     fc_output_scale: float
-    """The quantization step of ``fc``'s output (the logits): (max − min) / 255."""
+    """The quantization step of ``fc``'s output (the logits): (max − min) / 127 (the x86 default observer uses
+    ``reduce_range=True``: 128 levels)."""
     mean_abs_error: float
     """Mean |quantized logits − float eval-mode logits| on the validation digits."""
     agreement: float
@@ -497,7 +498,7 @@ def ship_check(model: nn.Module, example: torch.Tensor | None = None) -> ShipRep
     items.append(CheckItem("BatchNorm uses running statistics", not batch_stats and not never, detail))
     if example is not None:
         probe = copy.deepcopy(model)  # a training-mode BatchNorm would update its statistics: never touch the model
-        with torch.no_grad():
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):  # the learner's random state is left alone
             torch.manual_seed(0)
             first, second = probe(example), probe(example)
             try:

@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_tools import free_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CHP = ROOT / "tests" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -51,12 +53,6 @@ NOTEBOOK = "notebooks/05_misplaced_train.ipynb"
 COURSE = "train-eval-course"  # the folder nbgitpuller makes in each home (the last part of the repository URL)
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def missing_requirements() -> list[str]:

@@ -4,13 +4,17 @@ the memory script share.
 - :func:`kernel_manager`: a ``jupyter_client`` kernel manager for this environment's Python, optionally started
   under a command prefix (``taskset -c 0`` to pin a core, ``unshare -rn`` to cut the network), talking over unix
   sockets in a private folder (which also reaches a kernel in another network namespace);
-- :func:`proc_memory`: resident memory now, its high-water mark and the proportional share, from /proc (Linux).
+- :func:`proc_memory`: resident memory now, its high-water mark and the proportional share, from /proc (Linux);
+- :func:`free_port` and :func:`stop_process`: a free port on 127.0.0.1 for a server, and stopping a server
+  through its own process handle (terminate, then kill if it does not exit).
 
 Scripts import it as ``kernel_tools`` (they run from this folder); tests as ``scripts.kernel_tools``.
 """
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -70,3 +74,22 @@ def peak_mib(pid: int | None) -> float | None:
         return proc_memory(pid)["peak"] if pid else None
     except ValueError:
         return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Stop ``process`` by its own handle: SIGTERM (a Jupyter server then shuts its kernels down), SIGKILL if it
+    has not exited after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

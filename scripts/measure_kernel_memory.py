@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kernel_tools import kernel_manager, proc_memory  # noqa: E402
+from kernel_tools import free_port, kernel_manager, proc_memory  # noqa: E402
 
 
 def _run(kc, code: str, timeout: float) -> str | None:
@@ -73,15 +72,9 @@ def measure_notebook(path: Path, timeout: float = 120.0) -> dict:
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure_server(settle_seconds: float = 3.0) -> dict:
     """Start an idle JupyterLab server on 127.0.0.1, wait until it answers, and read its memory."""
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, JUPYTER_CONFIG_DIR=f"{tmp}/config", JUPYTER_RUNTIME_DIR=f"{tmp}/runtime",
                    IPYTHONDIR=f"{tmp}/ipython")

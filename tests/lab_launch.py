@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.kernel_tools import free_port, stop_process  # noqa: E402,F401 (free_port: used by the tests)
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START = "notebooks/00_start_here.ipynb"
@@ -28,12 +30,6 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 # What the file browser must show at the course root.
 COURSE_ROOT_ENTRIES = {"README.md", "notebooks", "solutions", "docs"}
 _PRINTED_URL = re.compile(r"(http://127\.0\.0\.1:(\d+)/\S*)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def private_env(tmp: Path) -> dict[str, str]:
@@ -129,13 +125,7 @@ class Launched:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def launch(argv: list[str], tmp: Path, port: int, token: str, timeout: float = 90.0) -> Launched:

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from scripts.kernel_tools import free_port, stop_process  # noqa: E402
 KERNEL_IDLE = "Python 3 (ipykernel) | Idle"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -45,13 +46,6 @@ def find_notebook(prefix: str) -> Path | None:
 
 
 # --- The JupyterLab server ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,13 +107,7 @@ class LabServer:
 
     def stop(self) -> None:
         """Stop the server through its own process handle (it shuts its kernels down on SIGTERM)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def start_lab(tmp: Path, notebook_dir: Path, timeout: float = 60.0) -> LabServer:

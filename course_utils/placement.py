@@ -31,9 +31,9 @@ from ._validate import check_bool, check_choice, check_float, check_int
 from .data import TensorBatches, digits_tensors, toy_2d_tensors
 from .models import mlp
 from .modes import evaluating
-from .plots import MAX_WIDTH, MIN_FONT, PHASE_STYLES, PLACEMENT_LABELS, color_for, draw_histories, new_figure, run_style
+from .plots import (MAX_WIDTH, MIN_FONT, PHASE_STYLES, PLACEMENT_LABELS, color_for, draw_histories, new_figure, run_style,
+                    seed_strip)
 from .runtime import one_thread, seeded
-from .plots import seed_strip
 from .sweep import SeedComparison, SeedRuns, compare, sweep
 from .training import PLACEMENTS, History, evaluate, fit
 from .widgets import Explorer

@@ -22,8 +22,9 @@ def _models(dropout=0.0, batchnorm=True):
 
 
 def _batches(n=8):
+    """Per-seed batches in the batched model's layout: x (S, features, B), y (S, B)."""
     torch.manual_seed(0)
-    x = torch.randn(len(SEEDS), n, 6)
+    x = torch.randn(len(SEEDS), 6, n)
     y = torch.randint(0, 3, (len(SEEDS), n))
     return x, y
 
@@ -42,7 +43,7 @@ def test_forward_equals_each_model(mode):
                     layer.p = 0.0
     out = batched(x)
     for s, m in enumerate(models):
-        torch.testing.assert_close(out[s], m(x[s]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(out[s], m(x[s].t()).t(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
@@ -57,14 +58,14 @@ def test_one_step_equals_separate_steps(mode):
     x, y = _batches()
     opt = torch.optim.SGD(batched.parameters(), lr=0.1)
     logits = batched(x)
-    loss = F.cross_entropy(logits.reshape(-1, 3), y.reshape(-1), reduction="none").reshape(len(SEEDS), -1).mean(1)
+    loss = F.cross_entropy(logits, y, reduction="none").mean(1)
     loss.sum().backward()
     grads = {name: p.grad.clone() for name, p in batched.named_parameters()}
     opt.step()
     for s, m in enumerate(models):
         m.train(mode == "train")
-        F.cross_entropy(m(x[s]), y[s]).backward()
-        torch.testing.assert_close(grads["0.weight"][s], m[0].weight.grad.t(), rtol=1e-5, atol=1e-7)
+        F.cross_entropy(m(x[s].t()), y[s]).backward()
+        torch.testing.assert_close(grads["0.weight"][s], m[0].weight.grad, rtol=1e-5, atol=1e-7)
         torch.optim.SGD(m.parameters(), lr=0.1).step()
         mine = unstack(batched, s)
         for (name, a), b in zip(m.state_dict().items(), mine.state_dict().values()):
@@ -80,21 +81,44 @@ def test_batchnorm_channels_are_per_seed_statistics():
     batched(x)
     norm = next(m for m in batched if isinstance(m, SeedBatchNorm))
     for s, m in enumerate(models):
-        m.train()(x[s])
+        m.train()(x[s].t())
         mean, var = norm.seed_stats(s)
         torch.testing.assert_close(mean, m[1].running_mean)
         torch.testing.assert_close(var, m[1].running_var)
 
 
-def test_dropout_is_torchs_own_and_follows_the_mode():
+def test_dropout_follows_torchs_mode_switch():
+    """The batched model's Dropout is an nn.Dropout (train()/eval() are nn.Module's own) and BatchNorm is torch's."""
     batched = stack_models(_models(dropout=0.5))
-    assert any(type(m) is nn.Dropout for m in batched.modules())
-    assert any(type(m) is nn.BatchNorm1d for m in batched.modules())
+    assert any(isinstance(m, nn.Dropout) for m in batched.modules()), "the stacked model keeps its Dropout layers"
+    assert any(type(m) is nn.BatchNorm1d for m in batched.modules()), "BatchNorm is torch's own nn.BatchNorm1d"
     x, _ = _batches(64)
     batched.eval()
     assert torch.equal(batched(x), batched(x)), "eval mode: no dropout"
     batched.train()
     assert not torch.equal(batched(x), batched(x)), "training mode: fresh masks"
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_seed_dropout_draws_what_torchs_dropout_draws(p):
+    """SeedDropout's masks (torch.rand >= p) have F.dropout's distribution: each element dropped with probability p
+    (within 5 standard errors over a million draws), the kept ones scaled by 1 / (1 - p); eval mode passes x."""
+    from course_utils.sweep import SeedDropout
+
+    layer, x = SeedDropout(p), torch.ones(1000, 1000)
+    out = layer.train()(x)
+    dropped = (out == 0).float().mean().item()
+    se = (p * (1 - p) / x.numel()) ** 0.5
+    assert abs(dropped - p) < 5 * se, f"dropped fraction {dropped:.4f}, expected {p} (F.dropout drops p)"
+    torch.testing.assert_close(out[out != 0], torch.full_like(out[out != 0], 1 / (1 - p)))
+    torch_dropped = (F.dropout(x, p, training=True) == 0).float().mean().item()
+    assert abs(dropped - torch_dropped) < 10 * se, "the same distribution as torch's own F.dropout"
+    assert layer.eval()(x) is x, "eval mode: the input passes through, as nn.Dropout's does"
+    assert torch.equal(SeedDropout(0.0).train()(x), x), "p = 0 drops nothing"
+    x = torch.randn(4, 5, requires_grad=True)
+    out = layer.train()(x)
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, (out != 0).float() / (1 - p), msg="gradient flows through kept elements only")
 
 
 @pytest.mark.parametrize("placement", ["inside", "outside", "never_eval"])
@@ -208,7 +232,8 @@ class _PerSeedDropout(nn.Dropout):
     def forward(self, x):
         if not self.training:
             return x
-        masks = [torch.empty(x.shape[1:]).bernoulli_(1 - self.p, generator=g) for g in self.streams.current()]
+        _, features, batch = x.shape  # a separate run's mask has shape (batch, features): draw it so, then turn it
+        masks = [torch.empty(batch, features).bernoulli_(1 - self.p, generator=g).t() for g in self.streams.current()]
         return x * torch.stack(masks) / (1 - self.p)
 
 

@@ -6,8 +6,8 @@ Notebooks show concepts; this package holds the machinery they share:
 - :mod:`course_utils.models`: small MLP/CNN factories with dropout and BatchNorm switches.
 - :mod:`course_utils.training`: one epoch of training, evaluation and ``fit`` with the placement of
   ``train()`` as a parameter.
-- :mod:`course_utils.modes`: reports of every submodule's mode, the ``evaluating`` context manager and
-  ``ModeWatcher``, which reports mode bugs while a learner's own loop runs.
+- :mod:`course_utils.modes`: reports of every submodule's mode and the ``evaluating`` context manager.
+- :mod:`course_utils.watcher`: ``ModeWatcher``, which reports mode bugs while a learner's own loop runs.
 - :mod:`course_utils.lint`: ``python -m course_utils.lint PATH`` finds mode bugs in .py files and notebooks.
 - :mod:`course_utils.dropout`, :mod:`course_utils.batchnorm`, :mod:`course_utils.loop_builder` (04),
   :mod:`course_utils.placement` (05), :mod:`course_utils.transfer` (06): the compute and draw functions behind
@@ -15,6 +15,7 @@ Notebooks show concepts; this package holds the machinery they share:
 - :mod:`course_utils.sweep`: many seeds trained at once as one batched model ("one seed is an anecdote").
 - :mod:`course_utils.plots`: loss curves and other figures (``matplotlib.figure.Figure``, never pyplot).
 - :mod:`course_utils.widgets`: the one explorer pattern (controls -> cached compute -> redraw).
+- :mod:`course_utils.mode_tree`: ``ModeTree``, notebook 01's live tree of every submodule's flag.
 - :mod:`course_utils.exercises`: ``check_*`` functions with hints, and the quiz widget.
 """
 from __future__ import annotations

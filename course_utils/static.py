@@ -7,7 +7,7 @@ course widget therefore also puts plain HTML into its display bundle (``text/htm
   it shows and how to explore it live (plus a few pre-rendered settings where the explorer asks for them);
 - a :class:`~course_utils.exercises.Quiz`: the questions and options, each answer and its explanation folded in
   ``<details>``;
-- a :class:`~course_utils.widgets.ModeTree`: its table of modules and flags.
+- a :class:`~course_utils.mode_tree.ModeTree`: its table of modules and flags.
 
 JupyterLab ignores this HTML (it renders the widget view, which comes first); a static renderer shows it.
 :func:`describe_figure` writes the alt text of a figure from what the figure itself says (titles, axes, legends).

@@ -222,7 +222,7 @@ def bench_mode_watcher(steps: int = 200) -> dict | None:
     import torch.nn as nn
 
     try:
-        from course_utils.modes import ModeWatcher
+        from course_utils.watcher import ModeWatcher
     except ImportError:
         return None
     from course_utils.models import mlp
@@ -366,7 +366,7 @@ def micro_markdown(core: int | None) -> str:
     lines = ["", "## ModeWatcher and explorers", ""]
     watcher = bench_mode_watcher()
     if watcher is None:
-        lines.append("course_utils.modes has no ModeWatcher yet.")
+        lines.append("course_utils.watcher has no ModeWatcher.")
     else:
         over = watcher["watched_ms"] / watcher["plain_ms"] - 1
         over_open = watcher["open_ms"] / watcher["plain_ms"] - 1

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.models import mlp
-from course_utils.modes import ModeWatcher
+from course_utils.watcher import ModeWatcher
 
 
 def _steps(model, opt, x, y, n):

@@ -28,6 +28,7 @@ from torch.utils.data import TensorDataset
 import course_utils.exercises as exercises_pkg
 from course_utils import seed_everything
 from course_utils import data as D
+from course_utils import mode_tree as MT
 from course_utils import models as M
 from course_utils import modes as MO
 from course_utils import plots as P
@@ -144,10 +145,10 @@ CASES = [
     ("Explorer control not a widget", lambda: _explorer(controls={"p": 0.5}), TypeError, "0.5"),
     ("Explorer compute not callable", lambda: _explorer(compute=3), TypeError, "compute"),
     ("Explorer cache_size 0", lambda: _explorer(cache_size=0), ValueError, "0"),
-    ("module_tree_html not a module", lambda: W.module_tree_html(42), TypeError, "42"),
-    ("ModeTree not a module", lambda: W.ModeTree("net"), TypeError, "'net'"),
-    ("ModeTree.call method", lambda: W.ModeTree(nn.Linear(2, 2)).call("", "fit"), ValueError, "'fit'"),
-    ("ModeTree.call name", lambda: W.ModeTree(nn.Linear(2, 2)).call("head", "eval"), KeyError, "'head'"),
+    ("module_tree_html not a module", lambda: MT.module_tree_html(42), TypeError, "42"),
+    ("ModeTree not a module", lambda: MT.ModeTree("net"), TypeError, "'net'"),
+    ("ModeTree.call method", lambda: MT.ModeTree(nn.Linear(2, 2)).call("", "fit"), ValueError, "'fit'"),
+    ("ModeTree.call name", lambda: MT.ModeTree(nn.Linear(2, 2)).call("head", "eval"), KeyError, "'head'"),
     # exercises/core
     ("require_callable", lambda: C.require_callable("set_mode", 42), TypeError, "42"),
     ("Question empty prompt", lambda: _question(prompt=""), ValueError, "''"),
@@ -272,7 +273,7 @@ def test_explorer_shows_then_raises_a_draw_bug():
 
 
 def test_mode_tree_picker_follows_the_model():
-    tree = W.ModeTree(nn.Sequential(nn.Linear(2, 2), nn.Dropout()))
+    tree = MT.ModeTree(nn.Sequential(nn.Linear(2, 2), nn.Dropout()))
     tree.picker.value = "1"
     del tree.model[1]
     tree.eval_button.click()  # the picked module is gone: say so instead of doing nothing

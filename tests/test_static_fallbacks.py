@@ -14,9 +14,10 @@ import torch.nn as nn
 
 from course_utils.dropout import dropout_explorer
 from course_utils.exercises import Question, Quiz
+from course_utils.mode_tree import ModeTree
 from course_utils.plots import new_figure
 from course_utils.static import LIVE_HINT, describe_figure, setting_text
-from course_utils.widgets import Explorer, ModeTree
+from course_utils.widgets import Explorer
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -8,7 +8,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_utils.models import mlp, small_cnn
-from course_utils.modes import ModeError, ModeWarning, ModeWatcher, evaluating, is_mode_dependent
+from course_utils.modes import evaluating, is_mode_dependent
+from course_utils.watcher import ModeError, ModeWarning, ModeWatcher
 
 
 def _data(n=32, image=False):

@@ -6,7 +6,8 @@ import pytest
 import torch.nn as nn
 
 from course_utils.plots import new_figure
-from course_utils.widgets import Explorer, ModeTree, module_tree_html
+from course_utils.mode_tree import ModeTree, module_tree_html
+from course_utils.widgets import Explorer
 
 
 def make_explorer(calls):

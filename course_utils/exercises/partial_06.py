@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models import SmallCNN
-from ..modes import ModeWarning, ModeWatcher
+from ..watcher import ModeWarning, ModeWatcher
 from .core import Check, Feedback, Question, missing_method, require_class, run_checks
 
 

@@ -3,7 +3,7 @@
 # Label: bug (train-outside-loop).
 import torch
 import torch.nn as nn
-from course_utils.modes import ModeWatcher
+from course_utils.watcher import ModeWatcher
 
 model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.Linear(16, 2))
 opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -153,6 +153,12 @@ def _stream(mode: str, batch_size: int, momentum: float | None, steps: int, true
                            sample_value=sample_value, sample_outputs=outputs)
 
 
+SAMPLE_AXIS = (-1.5, 5.5)
+"""The right panel's y-range: it holds one sample's outputs in training mode for every batch size from 2 to 64
+(normalized by its batch, the sample lands within about 2 of its ideal output 1) and in eval mode (the running
+statistics never moved from 0 and 1, so the output is the input, 5)."""
+
+
 def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     """Left: running mean and variance per batch against the data's true values. Right: the outputs of one
     sample in different batches. Titles state what happened.
@@ -191,8 +197,10 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
         sample_title = (f"{result.mode}, batch size {result.batch_size}: one sample's output\n"
                         f"ranges over {outputs.min():.2f} … {outputs.max():.2f}")
     ax_sample.set_title(sample_title, fontsize=10)
-    low, high = min(outputs.min(), ideal), max(outputs.max(), ideal)
-    pad = max(0.25, 0.1 * (high - low))
+    # One y-range for every batch size and both modes (widened only for an output outside it), so moving the
+    # batch-size slider shows the spread shrink instead of the axis rescaling.
+    low, high = min(outputs.min(), ideal, SAMPLE_AXIS[0]), max(outputs.max(), ideal, SAMPLE_AXIS[1])
+    pad = 0.1 * (high - low)
     ax_sample.set_ylim(low - pad, high + pad)
     return fig
 

@@ -114,6 +114,14 @@ def test_draw_batchnorm_titles(mode, words):
         draw_batchnorm(None)
 
 
+def test_the_sample_panel_keeps_one_y_range_across_batch_sizes_and_modes():
+    """Moving the explorer's batch-size slider (or mode) must not rescale the right panel: the learner compares
+    spreads by eye."""
+    limits = {(mode, b): draw_batchnorm(batchnorm_stream(mode, batch_size=b, steps=20)).axes[1].get_ylim()
+              for mode in ("train", "eval") for b in (2, 3, 8, 64)}
+    assert len(set(limits.values())) == 1, f"the right panel's y-range changes: {limits}"
+
+
 def test_explorer_redraws_and_shows_the_batch_of_one_error():
     explorer = batchnorm_explorer(steps=30)
     assert explorer.redraws == 1 and explorer.last_result.mode == "train"

@@ -223,7 +223,8 @@ class TensorBatches:
     data yields, without fetching the samples one by one (about twice as fast for tiny models).
 
     With ``shuffle=True`` each pass draws a new order from ``generator`` (which :func:`~course_utils.training.fit`
-    re-seeds), so runs are reproducible; ``drop_last=True`` drops a final short batch.
+    seeds for its run and restores afterwards), so runs are reproducible; ``drop_last=True`` drops a final short
+    batch.
     """
 
     def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool = False, seed: int = 0,

@@ -26,13 +26,22 @@ def one_thread() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int, *generators: torch.Generator | None) -> Iterator[None]:
     """Run the body with torch's global generator seeded by ``seed``, then restore the generator's state.
 
     ``nn.Dropout`` draws from the global generator and takes no generator argument; this makes a draw
-    reproducible without changing the random numbers the rest of a notebook sees.
+    reproducible without changing the random numbers the rest of a notebook sees. Each of ``generators`` (e.g. a
+    loader's ``generator``; ``None`` is skipped) is seeded with ``seed`` too and put back afterwards, also on error.
     """
     check_int("seed", seed, minimum=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
+    own = [g for g in generators if g is not None]
+    saved = [g.get_state() for g in own]
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for generator in own:
+                generator.manual_seed(seed)
+            yield
+    finally:
+        for generator, state in zip(own, saved):
+            generator.set_state(state)

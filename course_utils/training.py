@@ -150,9 +150,15 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
         weight_decay: float = 0.0, progress: bool = False) -> History:
     """Train ``model`` with Adam for ``epochs`` epochs, validating after each, and return its :class:`History`.
 
+    The run owns its randomness: the shuffles come from the training loader's ``generator`` seeded with ``seed``
+    (the same shuffles for every placement), the dropout masks from torch's global generator seeded with
+    ``seed``; these generators (and the validation loader's, which a ``DataLoader`` draws from on every pass) are
+    put back as they were afterwards, also on error. So the same seed gives the same run wherever the caller's
+    generators stood, and the run does not change the random numbers the caller draws next.
+
     Args:
         placement: where ``train()``/``eval()`` are called; see :data:`PLACEMENTS`.
-        seed: seeds torch (dropout masks) and the training loader's shuffle, so a run is reproducible.
+        seed: seeds the run's shuffles and dropout masks, so a run is reproducible.
         progress: show a tqdm progress bar over epochs.
     """
     check_module("model", model)
@@ -162,9 +168,8 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
     check_int("seed", seed, minimum=0)
     check_iterable("train_loader", train_loader)
     check_iterable("val_loader", val_loader)
-    if getattr(train_loader, "generator", None) is not None:
-        train_loader.generator.manual_seed(seed)  # the loader's own generator: the same shuffles for every placement
-    with seeded(seed):  # dropout masks from torch's global generator, restored afterwards
+    # Shuffles from the loaders' own generators, dropout masks from torch's global one: all seeded, all restored.
+    with seeded(seed, getattr(train_loader, "generator", None), getattr(val_loader, "generator", None)):
         return _fit(model, train_loader, val_loader, epochs, placement, lr, loss_fn, weight_decay, progress)
 
 

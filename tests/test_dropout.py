@@ -56,6 +56,22 @@ def test_seeded_is_reproducible_and_restores_the_generator():
             pass
 
 
+def test_seeded_seeds_and_restores_the_generators_it_is_given():
+    from course_utils.runtime import seeded as runtime_seeded
+
+    mine = torch.Generator().manual_seed(5)
+    torch.rand(2, generator=mine)
+    saved = mine.get_state()
+    with runtime_seeded(3, mine, None):
+        inside = torch.rand(2, generator=mine)
+    assert torch.equal(inside, torch.rand(2, generator=torch.Generator().manual_seed(3))), "seeded with the seed"
+    assert torch.equal(mine.get_state(), saved), "and put back as it was afterwards"
+    with pytest.raises(RuntimeError, match="boom"):
+        with runtime_seeded(3, mine):
+            raise RuntimeError("boom")
+    assert torch.equal(mine.get_state(), saved), "also after an error"
+
+
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_train_draws_match_the_theory(p):
     draws = dropout_draws(x=2.0, p=p, mode="train", n=50_000, seed=1)

@@ -126,3 +126,48 @@ def test_enter_phase_is_where_each_placement_calls_train_and_eval():
                     "never_eval": [True] * 6}
     with pytest.raises(ValueError, match="'test'"):
         enter_phase(model, "inside", "test", 0)
+
+
+def _generator_states(*loaders):
+    return [torch.get_rng_state()] + [loader.generator.get_state() for loader in loaders if loader.generator is not None]
+
+
+@pytest.mark.parametrize("kind", ["DataLoader", "TensorBatches"])
+def test_fit_leaves_the_callers_generators_as_they_were(kind):
+    """fit seeds its own run and restores the loaders' generators and torch's global one afterwards: the same seed
+    gives the same run wherever the caller's generators stood, and the caller's next draws do not change."""
+    from course_utils.data import TensorBatches
+
+    train, val = toy_2d_tensors(n_train=64, n_val=64)
+
+    def loaders():
+        if kind == "DataLoader":
+            return make_loaders(train, val, batch_size=16, seed=1)
+        return TensorBatches(train, 16, shuffle=True, seed=1), TensorBatches(val, 64)
+
+    def run_on(tl, vl):
+        torch.manual_seed(0)
+        return fit(mlp(2, (8,), 2, dropout=0.3), tl, vl, epochs=2, seed=3)
+
+    fresh = run_on(*loaders())
+    tl, vl = loaders()
+    for _ in range(3):  # the caller has used its loaders: their generators have moved on
+        list(tl), list(vl)
+    torch.manual_seed(0)
+    model = mlp(2, (8,), 2, dropout=0.3)
+    before = _generator_states(tl, vl)
+    moved = fit(model, tl, vl, epochs=2, seed=3)
+    after = _generator_states(tl, vl)
+    assert all(torch.equal(a, b) for a, b in zip(before, after)), "fit restores every generator it seeded"
+    assert moved.train_loss == fresh.train_loss and moved.val_loss == fresh.val_loss, \
+        "the same seed gives the same run wherever the caller's generators stood"
+
+
+def test_fit_restores_the_loader_generator_after_an_error():
+    train, val = toy_2d_tensors(n_train=16, n_val=16)
+    tl, vl = make_loaders(train, val, batch_size=4, seed=1)
+    next(iter(tl))
+    before = tl.generator.get_state()
+    with pytest.raises(ValueError, match="cannot take a batch"):
+        fit(mlp(3, (4,), 2), tl, vl, epochs=1)
+    assert torch.equal(tl.generator.get_state(), before), "the caller's generator is restored on error too"

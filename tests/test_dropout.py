@@ -40,6 +40,20 @@ def test_tolerances():
         mean_tolerance(1.0, 0.5, 2.5)
 
 
+@pytest.mark.parametrize("x", [-1.0, 0.5, 2.0, 4.0])
+def test_helpers_compute_notebook_02s_formulas(x):
+    """Notebook 02 derives Var = x² p / (1 - p) and a band of five standard errors sqrt(Var / n) around the mean of
+    n draws (its inputs, p = 0.4, 50,000 draws); the helpers and the explorer's DropoutDraws compute the same."""
+    p, n = 0.4, 50_000
+    variance = x * x * p / (1 - p)
+    band = 5 * math.sqrt(variance / n)
+    assert dropout_variance(x, p) == pytest.approx(variance), "dropout_variance is x² p / (1 - p)"
+    assert mean_tolerance(x, p, n) == pytest.approx(band), "mean_tolerance is five standard errors of the mean"
+    draws = dropout_draws(x=x, p=p, n=n)
+    assert draws.expected_variance == pytest.approx(variance), "the explorer's variance is the same formula"
+    assert draws.tolerance == pytest.approx(band), "the explorer's band is mean_tolerance's"
+
+
 def test_seeded_is_reproducible_and_restores_the_generator():
     torch.manual_seed(123)
     expected_next = torch.rand(3)

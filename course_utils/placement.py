@@ -367,6 +367,11 @@ def explorer_compute(placement: str = "outside", dropout: float = 0.5, batchnorm
     return PitfallView(runs, seeds)
 
 
+EXPLORER_HEIGHTS = {1: 3.8, 2: 5.8}
+"""The explorer's figure height in inches (100 px each): one row for the correct loop alone, two with the
+20-seed comparison."""
+
+
 def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHIPPED_SEED, resolution: int = 60,
                   **_values: Any) -> Figure:
     """The explorer's drawing: the runs' loss curves and the chosen run's decision boundary (top); the change
@@ -375,8 +380,13 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
         raise TypeError(f"view must be a PitfallView from explorer_compute(), got {type(view).__name__}")
     runs = view.runs
     _check_runs(runs)
-    fig, axes = new_figure(2, 2, width=MAX_WIDTH, height=6.6)
-    axes[0, 0].get_gridspec().set_height_ratios([3, 2])
+    # The correct loop alone has no 20-seed comparison: one row, so no half of the figure stays empty. Either way the
+    # figure (at most 5.8 in, 580 px) and the controls fit a 768 px laptop screen together.
+    rows = 1 if view.seeds is None else 2
+    fig, axes = new_figure(rows, 2, width=MAX_WIDTH, height=EXPLORER_HEIGHTS[rows])
+    axes = axes.reshape(rows, 2)
+    if rows == 2:
+        axes[0, 0].get_gridspec().set_height_ratios([3, 2])
     draw_histories({name: run.history for name, run in runs.items()}, axes[0, 0])
     axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy loss",
                    title=f"Seed {seed}: loss per epoch\n(dashed: training, solid: validation)")
@@ -384,20 +394,18 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     handles = [Line2D([], [], linestyle="-", **{k: v for k, v in run_style(name, i, n).items()
                                                  if k in ("color", "marker", "markersize")})
                for i, name in enumerate(runs)]
+    where = {"loc": "upper right"} if n == 1 else {"loc": "upper center", "bbox_to_anchor": (0.5, -0.25)}
     axes[0, 0].legend(handles, [PLACEMENT_LABELS.get(name, name) for name in runs], fontsize=MIN_FONT,
-                      loc="upper center", bbox_to_anchor=(0.5, -0.25))  # below the panel, off the curves
+                      **where)  # two runs: below the panel, off the curves
     chosen = runs[placement] if placement in runs else next(iter(runs.values()))
     train, _ = datasets("moons")
     _boundary_axes(axes[0, 1], chosen, train, resolution)
     axes[0, 1].set_title(f"Decision boundary:\n{PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}")
     ref = runs["inside"]
     if view.seeds is None:
-        for ax in axes[1]:
-            ax.set_axis_off()
-        axes[1, 0].text(0.0, 0.5, "Choose another placement to compare it with the correct loop on 20 seeds.",
-                        fontsize=11, va="center")
         fig.suptitle(f"Correct loop, seed {seed}: validation loss {ref.clean_val_loss:.3f}, "
-                     f"accuracy {ref.clean_val_acc:.1%}")
+                     f"accuracy {ref.clean_val_acc:.1%}\n(choose another placement to compare it with this loop "
+                     "on 20 seeds)")
         return fig
     c = view.seeds
     index = c.seeds.index(seed) if seed in c.seeds else None

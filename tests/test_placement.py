@@ -90,8 +90,11 @@ def test_explorer_compute_and_draw():
     fig = E.explorer_draw(view, placement="never_eval", seed=4, resolution=20)
     assert isinstance(fig, Figure) and "never eval()" in fig._suptitle.get_text()
     assert "seed 4" in fig._suptitle.get_text() and "on 20 seeds" in fig._suptitle.get_text()
+    assert fig.get_figheight() * 100 <= 580, "with its controls (about 150 px) the explorer fits a 768 px screen"
     fig = E.explorer_draw(only, placement="inside", seed=4, resolution=20)
     assert "Correct loop" in fig._suptitle.get_text()
+    assert len(fig.axes) == 2 and all(ax.axison and ax.has_data() for ax in fig.axes), \
+        "the correct loop alone draws one row (curves, boundary): no empty half"
     with pytest.raises(TypeError, match="PitfallView"):
         E.explorer_draw(view.runs)
 

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from .widgets import Explorer
 
 PARTS: tuple[str, ...] = ("backbone", "head")
-BN_CHOICES: tuple[str, ...] = ("frozen", "train")
+BACKBONE_BATCHNORM_CHOICES: tuple[str, ...] = ("frozen", "train")
+"""What :func:`pretrain_and_finetune` can do with the frozen backbone's BatchNorm layers while the head trains:
+keep them in eval mode (``"frozen"``) or let ``model.train()`` put them in training mode (``"train"``)."""
 
 
 
@@ -65,7 +67,7 @@ def split_by_digit(digits: tuple[int, ...], seed: int = 0) -> tuple[TensorDatase
 class TransferResult:
     """What :func:`pretrain_and_finetune` measured."""
 
-    bn: str
+    backbone_batchnorm: str
     pretrain_acc: float
     finetune_acc: float
     backbone_changed: bool
@@ -91,27 +93,32 @@ def _pretrained(seed: int, epochs: int) -> tuple[SmallCNN, float]:
 _PRETRAINED: dict[tuple[int, int], tuple[dict, float]] = {}
 
 
-def pretrain_and_finetune(bn: str = "frozen", seed: int = 0, pretrain_epochs: int = 4,
+def pretrain_and_finetune(backbone_batchnorm: str = "frozen", seed: int = 0, pretrain_epochs: int = 4,
                           finetune_epochs: int = 8, n_finetune: int = 100, batch_size: int = 16) -> TransferResult:
     """Pretrain on digits 0-4, then fine-tune a new head on ``n_finetune`` images of digits 5-9.
 
-    The backbone's parameters are frozen (``requires_grad_(False)``) either way; ``bn="frozen"`` also keeps the
-    backbone in eval mode (BatchNorm uses and keeps its pretrained running statistics), ``bn="train"`` lets
-    ``model.train()`` put it in training mode (BatchNorm normalizes with batch statistics and its running
-    statistics drift towards the new digits). ``batch_size`` is the fine-tuning batch size (at least 2: BatchNorm
-    in training mode refuses a batch of one). The pretrained backbone is cached per (seed, epochs).
+    The backbone's parameters are frozen (``requires_grad_(False)``) either way; ``backbone_batchnorm="frozen"``
+    also keeps the backbone in eval mode (BatchNorm uses and keeps its pretrained running statistics),
+    ``backbone_batchnorm="train"`` lets ``model.train()`` put it in training mode (BatchNorm normalizes with batch
+    statistics and its running statistics drift towards the new digits). ``batch_size`` is the fine-tuning batch
+    size (at least 2: BatchNorm in training mode refuses a batch of one). The pretrained backbone is cached per
+    (seed, epochs).
     """
-    check_choice("bn", bn, BN_CHOICES)
+    if backbone_batchnorm not in BACKBONE_BATCHNORM_CHOICES:
+        raise ValueError("backbone_batchnorm must be 'frozen' (the backbone's BatchNorm layers stay in eval mode and "
+                         "keep their pretrained running statistics) or 'train' (model.train() puts them in training "
+                         f"mode and their statistics follow the new data); got {backbone_batchnorm!r}")
     check_int("seed", seed, minimum=0)
     check_int("pretrain_epochs", pretrain_epochs, minimum=1)
     check_int("finetune_epochs", finetune_epochs, minimum=1)
     check_int("n_finetune", n_finetune, minimum=8)
     check_int("batch_size", batch_size, minimum=2, maximum=n_finetune)
     with one_thread():
-        return _pretrain_and_finetune(bn, seed, pretrain_epochs, finetune_epochs, n_finetune, batch_size)
+        return _pretrain_and_finetune(backbone_batchnorm, seed, pretrain_epochs, finetune_epochs, n_finetune,
+                                      batch_size)
 
 
-def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_epochs: int,
+def _pretrain_and_finetune(backbone_batchnorm: str, seed: int, pretrain_epochs: int, finetune_epochs: int,
                            n_finetune: int, batch_size: int) -> TransferResult:
     start = time.perf_counter()
     key = (seed, pretrain_epochs)
@@ -131,14 +138,14 @@ def _pretrain_and_finetune(bn: str, seed: int, pretrain_epochs: int, finetune_ep
     opt = torch.optim.Adam(model.head.parameters(), lr=1e-2)
     for _ in range(finetune_epochs):
         model.train()
-        if bn == "frozen":
+        if backbone_batchnorm == "frozen":
             model.backbone.eval()
         train_epoch(model, train_loader, opt)
     model.eval()
     acc = evaluate(model, val_loader)[1]
     w_changed = any(not torch.equal(a, p) for a, p in zip(before_w, model.backbone.parameters()))
     s_changed = buffers_moved(before_stats, batchnorm_buffers(model.backbone)) > 0
-    return TransferResult(bn, pretrain_acc, acc, w_changed, s_changed, time.perf_counter() - start)
+    return TransferResult(backbone_batchnorm, pretrain_acc, acc, w_changed, s_changed, time.perf_counter() - start)
 
 
 # -- what one training step changes ----------------------------------------------------------------------------

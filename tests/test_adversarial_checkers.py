@@ -25,11 +25,11 @@ from torch.nn.functional import dropout as imported_dropout
 
 from course_utils.exercises import core
 from course_utils.exercises.batchnorm_03 import check_batchnorm1d_forward
-from course_utils.exercises.debugging_07 import check_gaussian_noise
+from course_utils.exercises.mode_aware_07 import check_gaussian_noise
 from course_utils.exercises.dropout_02 import check_inverted_dropout
 from course_utils.exercises.loop_04 import check_training_loop
 from course_utils.exercises.modes_01 import check_set_mode
-from course_utils.exercises.partial_06 import check_fine_tuner
+from course_utils.exercises.partial_06 import check_frozen_backbone_stays_eval
 from course_utils.exercises.pitfall_05 import check_require_train_mode
 from course_utils.exercises.start_00 import check_count_training
 from course_utils.models import SmallCNN
@@ -579,7 +579,7 @@ HalfFrozen = fine_tuner(lambda model: next(model.backbone.parameters()).requires
     (Misspelt, "a typo for `train`"), (IgnoresMode, "model.train(False)"), (HalfFrozen, "still require gradients"),
 ], ids=["trian", "ignores mode", "one parameter frozen"])
 def test_fine_tuner_rejects(cls, phrase):
-    rejected(check_fine_tuner(cls), phrase)
+    rejected(check_frozen_backbone_stays_eval(cls), phrase)
 
 
 class LoopsOverModules(SmallCNN):
@@ -596,7 +596,7 @@ class LoopsOverModules(SmallCNN):
 
 
 def test_fine_tuner_accepts_a_variant():
-    accepted(check_fine_tuner(LoopsOverModules))
+    accepted(check_frozen_backbone_stays_eval(LoopsOverModules))
 
 
 # --- 07 GaussianNoise ------------------------------------------------------------------------------------------
@@ -809,7 +809,8 @@ def test_missing_method_names_a_close_misspelling_only():
 def test_new_checker_modules_keep_their_public_signatures():
     named = OrderedDict((c.__name__, c) for c in (check_count_training, check_set_mode, check_inverted_dropout,
                                                    check_batchnorm1d_forward, check_training_loop,
-                                                   check_require_train_mode, check_fine_tuner, check_gaussian_noise))
+                                                   check_require_train_mode, check_frozen_backbone_stays_eval,
+                                                   check_gaussian_noise))
     import inspect
 
     for name, checker in named.items():

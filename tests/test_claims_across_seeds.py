@@ -180,7 +180,8 @@ def test_06_transfer_choice_barely_matters_and_neither_wins_consistently():
 
     diffs, drift = [], []
     for s in SEEDS:
-        frozen, follow = pretrain_and_finetune("frozen", seed=s), pretrain_and_finetune("train", seed=s)
+        frozen = pretrain_and_finetune(backbone_batchnorm="frozen", seed=s)
+        follow = pretrain_and_finetune(backbone_batchnorm="train", seed=s)
         diffs.append(follow.finetune_acc - frozen.finetune_acc)
         drift.append(follow.running_stats_changed and not frozen.running_stats_changed
                      and not follow.backbone_changed and not frozen.backbone_changed)

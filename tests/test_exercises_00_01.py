@@ -64,11 +64,11 @@ def test_checker_stubs_get_where_to_begin_not_the_answer():
             raise NotImplementedError
 
     for name in ("start_00", "modes_01", "dropout_02", "batchnorm_03", "loop_04", "pitfall_05", "partial_06",
-                 "debugging_07"):
+                 "mode_aware_07"):
         module = importlib.import_module(f"course_utils.exercises.{name}")
         checker = next(f for n, f in inspect.getmembers(module, inspect.isfunction)
                        if n.startswith("check_") and f.__module__ == module.__name__)
-        feedback = checker({"partial_06": FineTuneStub, "debugging_07": NoiseStub}.get(name, stub))
+        feedback = checker({"partial_06": FineTuneStub, "mode_aware_07": NoiseStub}.get(name, stub))
         assert feedback.status == "not_started", f"{name}: an untouched stub gives {feedback.status}: {feedback}"
         assert feedback.hint == "", f"{name}: the untouched stub already shows the hint {feedback.hint!r}"
         assert "To begin," in feedback.message and "the text above the cell says" not in feedback.message, (
@@ -221,7 +221,7 @@ def test_explanations_do_not_repeat_the_verdict():
 
 
 QUIZ_MODULES = ["start_00", "modes_01", "dropout_02", "batchnorm_03", "loop_04", "pitfall_05", "partial_06",
-                "debugging_07", "shipping_08", "advanced_09"]
+                "mode_aware_07", "shipping_08", "advanced_09"]
 
 
 @pytest.mark.parametrize("name", QUIZ_MODULES)

@@ -3,15 +3,15 @@ import pytest
 import torch
 import torch.nn as nn
 
-from course_utils.exercises.debugging_07 import check_gaussian_noise
-from course_utils.exercises.partial_06 import check_fine_tuner
+from course_utils.exercises.mode_aware_07 import check_gaussian_noise
+from course_utils.exercises.partial_06 import check_frozen_backbone_stays_eval
 from course_utils.models import SmallCNN
-from solutions.debugging_07 import GaussianNoise
+from solutions.mode_aware_07 import GaussianNoise
 from solutions.partial_06 import FineTuneCNN
 
 
 def test_fine_tuner_reference_passes():
-    feedback = check_fine_tuner(FineTuneCNN)
+    feedback = check_frozen_backbone_stays_eval(FineTuneCNN)
     assert feedback.passed, str(feedback)
 
 
@@ -67,16 +67,16 @@ class WrongOrder(SmallCNN):
     (WrongOrder, "super().train(mode) first"),
 ])
 def test_fine_tuner_wrong_answers(cls, hint):
-    feedback = check_fine_tuner(cls)
+    feedback = check_frozen_backbone_stays_eval(cls)
     assert not feedback.passed and hint in feedback.hint
 
 
 def test_fine_tuner_stub_and_type():
-    assert check_fine_tuner(Stub).status == "not_started"
+    assert check_frozen_backbone_stays_eval(Stub).status == "not_started"
     with pytest.raises(TypeError, match="FineTuneCNN"):
-        check_fine_tuner(FineTuneCNN())
+        check_frozen_backbone_stays_eval(FineTuneCNN())
     with pytest.raises(TypeError, match="42"):
-        check_fine_tuner(42)
+        check_frozen_backbone_stays_eval(42)
 
 
 def test_gaussian_noise_reference_passes():

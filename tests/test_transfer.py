@@ -18,9 +18,10 @@ def test_split_by_digit_bad_input(digits, error):
         split_by_digit(digits)
 
 
-def test_transfer_frozen_vs_train_bn():
-    frozen = pretrain_and_finetune("frozen", pretrain_epochs=2, finetune_epochs=2)
-    train = pretrain_and_finetune("train", pretrain_epochs=2, finetune_epochs=2)
+def test_transfer_frozen_vs_train_backbone_batchnorm():
+    frozen = pretrain_and_finetune(backbone_batchnorm="frozen", pretrain_epochs=2, finetune_epochs=2)
+    train = pretrain_and_finetune(backbone_batchnorm="train", pretrain_epochs=2, finetune_epochs=2)
+    assert frozen.backbone_batchnorm == "frozen" and train.backbone_batchnorm == "train"
     assert frozen.pretrain_acc > 0.8
     assert not frozen.backbone_changed and not train.backbone_changed
     assert not frozen.running_stats_changed and train.running_stats_changed
@@ -30,6 +31,8 @@ def test_transfer_frozen_vs_train_bn():
 def test_transfer_bad_input():
     with pytest.raises(ValueError, match="'warm'"):
         pretrain_and_finetune("warm")
+    with pytest.raises(ValueError, match="backbone_batchnorm must be 'frozen' .* or 'train'"):
+        pretrain_and_finetune(backbone_batchnorm="eval")
     with pytest.raises(ValueError, match="n_finetune"):
         pretrain_and_finetune(n_finetune=2)
 

@@ -76,8 +76,10 @@ def _loop_is_clean(cls: type) -> None:
     assert all(torch.equal(a, b) for a, b in zip(stats, after)), "the backbone's BatchNorm running statistics changed"
 
 
-def check_fine_tuner(cls: object) -> Feedback:
-    """Check a learner's ``FineTuneCNN`` class; returns feedback, raises TypeError only for a non-callable or a built module."""
+def check_frozen_backbone_stays_eval(cls: object) -> Feedback:
+    """Check that a learner's ``FineTuneCNN`` keeps its frozen backbone frozen and in eval mode through
+    ``model.train()`` (parameters frozen, ``train()`` overridden and returning ``self``, a real loop left clean);
+    returns feedback, raises TypeError only for a non-callable or a built module."""
     require_class("FineTuneCNN", cls)
     checks = [
         Check("defining train()", lambda: _defines_train(cls),

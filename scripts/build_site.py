@@ -11,7 +11,9 @@ Steps:
    description (``course_utils.static.describe_figure``), which becomes the image's alt text; the cell is removed
    afterwards. Executed copies are cached under ``build/site-cache/`` by a key that covers the notebook, every file
    of ``course_utils/``, ``data/``, the requirements, the hidden cell and the installed torch/matplotlib/ipywidgets
-   versions: a change to the machinery re-executes, a rebuild with nothing changed does not.
+   versions: a change to the machinery re-executes, a rebuild with nothing changed does not. ``make test``'s
+   health runs execute each notebook exactly this way (same hidden cell, widget state kept, offline) and put
+   their first run into this cache, so the site tests build from those runs instead of executing again.
 2. **Make widgets static**: a page has no kernel, so every widget view is dropped. Course widgets carry their own
    static HTML (``course_utils.static``: explorer figure + caption, quiz with answers in ``<details>``, module
    tree); any other widget (e.g. a tqdm bar, a ``VBox`` of buttons) is drawn from the widget state nbclient saved
@@ -37,7 +39,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
@@ -46,6 +47,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # kernel_tools, when imported as scripts.build_site
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 SITE_CONF = ROOT / "site"
 NOTEBOOKS = ROOT / "notebooks"
 DEFAULT_OUT = ROOT / "build" / "site"
@@ -112,29 +115,46 @@ def cache_key(notebook: Path, machinery: str | None = None) -> str:
     return hashlib.sha256(notebook.read_bytes() + machinery.encode()).hexdigest()[:20]
 
 
+def with_site_setup(nb: Any) -> Any:
+    """``nb`` with the site's hidden first cell (a figure's plain-text form is its description) inserted."""
+    import nbformat
+
+    nb.cells.insert(0, nbformat.v4.new_code_cell(KERNEL_SETUP, metadata={"tags": [SETUP_TAG]}))
+    return nb
+
+
+def write_executed(nb: Any, target: Path) -> None:
+    """Write an executed notebook (from :func:`with_site_setup`) to the cache, without the hidden cell."""
+    import nbformat
+
+    nb.cells = [c for c in nb.cells if SETUP_TAG not in c.get("metadata", {}).get("tags", [])]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(target)
+
+
 def execute_notebook(source: Path, target: Path) -> float:
     """Run ``source`` top to bottom in a fresh kernel (cwd = its folder) and write the result to ``target``.
 
     Returns the seconds it took. Raises :class:`SiteBuildError` naming the cell if any cell fails.
+    The kernel is started as the health tests start theirs (``kernel_tools``); a health run writes its executed
+    copy to this cache too (``tests/notebook_executions.py``), so that ``make test`` executes each notebook once
+    for both.
     """
     import nbformat
-    from nbclient import NotebookClient
-    from jupyter_client import KernelManager
     from nbclient.exceptions import CellExecutionError
 
-    os.environ.pop("MPLBACKEND", None)  # the kernel uses the inline backend, as a learner's does
-    nb = nbformat.read(source, as_version=4)
-    setup = nbformat.v4.new_code_cell(KERNEL_SETUP, metadata={"tags": [SETUP_TAG]})
-    nb.cells.insert(0, setup)
+    from kernel_tools import kernel_manager, run_cells
+
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # the kernel uses the inline backend, as a learner's does
+    nb = with_site_setup(nbformat.read(source, as_version=4))
     started = time.monotonic()
-    sockets = tempfile.mkdtemp(prefix="course-site-kernel-")
-    # ipc (unix sockets) works inside `unshare -rn`, where even 127.0.0.1 is down; Windows has only tcp.
-    km = KernelManager(kernel_name="python3", **({"transport": "ipc", "ip": os.path.join(sockets, "kernel")}
-                                                 if os.name == "posix" else {}))
-    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
-                            store_widget_state=True, resources={"metadata": {"path": str(source.parent)}})
+    km, sockets = kernel_manager((), "site")
     try:
-        client.execute()
+        km.start_kernel(cwd=str(source.parent), env=env)
+        run_cells(km, nb, timeout=CELL_TIMEOUT, store_widget_state=True)
     except CellExecutionError as error:
         index = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error"
                                                                  for o in c.get("outputs", []))), None)
@@ -143,12 +163,12 @@ def execute_notebook(source: Path, target: Path) -> float:
     except Exception as error:  # the kernel died, a timeout, ...
         raise SiteBuildError(f"{source.name}: could not be executed ({type(error).__name__}: {error})") from None
     finally:
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - it never started, or is gone already
+            pass
         shutil.rmtree(sockets, ignore_errors=True)
-    nb.cells = [c for c in nb.cells if SETUP_TAG not in c.get("metadata", {}).get("tags", [])]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    nbformat.write(nb, tmp)
-    tmp.replace(target)
+    write_executed(nb, target)
     return time.monotonic() - started
 
 

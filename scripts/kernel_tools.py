@@ -4,11 +4,16 @@ the memory script share.
 - :func:`kernel_manager`: a ``jupyter_client`` kernel manager for this environment's Python, optionally started
   under a command prefix (``taskset -c 0`` to pin a core, ``unshare -rn`` to cut the network), talking over unix
   sockets in a private folder (which also reaches a kernel in another network namespace);
+- :func:`offline_prefix`: the prefix (``unshare -rn``) that cuts a process off from the network, where there is one;
+- :func:`run_cells`: execute a notebook's code cells in the kernel a kernel manager has started (nbclient), as
+  ``jupyter nbconvert --execute`` would, optionally keeping the widget state;
 - :func:`proc_memory`: resident memory now, its high-water mark and the proportional share, from /proc (Linux);
 - :func:`free_port` and :func:`stop_process`: a free port on 127.0.0.1 for a server, and stopping a server
   through its own process handle (terminate, then kill if it does not exit).
 
-Scripts import it as ``kernel_tools`` (they run from this folder); tests as ``scripts.kernel_tools``.
+Used by the health tests and the site build (one execution serves both), the benchmark, the memory and walk
+scripts and the lab tools. Scripts import it as ``kernel_tools`` (they run from this folder); tests as
+``scripts.kernel_tools``.
 """
 from __future__ import annotations
 
@@ -38,8 +43,62 @@ def kernel_manager(prefix: Sequence[str] = (), name: str = "kernel"):
             return command_prefix + cmd
 
     socket_dir = tempfile.mkdtemp(prefix=f"course-{name}-")
-    km = PrefixedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel"))
+    # ipc (unix sockets) works inside `unshare -rn`, where even 127.0.0.1 is down; Windows has only tcp.
+    transport = {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")} if os.name == "posix" else {}
+    km = PrefixedKernelManager(kernel_name="python3", **transport)
     return km, socket_dir
+
+
+def offline_prefix() -> tuple[list[str], str]:
+    """``(prefix, "")`` where ``prefix`` (``unshare -rn`` or ``unshare -n``) runs a command with no network at all
+    (a new network namespace), or ``([], reason)`` where that is not possible here."""
+    import shutil
+
+    if not sys.platform.startswith("linux"):
+        return [], f"network namespaces need Linux (this is {sys.platform})"
+    if shutil.which("unshare") is None:
+        return [], "the `unshare` command (util-linux) is not installed"
+    reason = ""
+    for prefix in (["unshare", "-rn"], ["unshare", "-n"]):
+        try:
+            done = subprocess.run(prefix + ["true"], capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            reason = str(error)
+            continue
+        if done.returncode == 0:
+            return prefix, ""
+        reason = done.stderr.strip() or f"exit code {done.returncode}"
+    return [], f"`unshare -rn true` failed here ({reason}); user namespaces are probably disabled"
+
+
+def run_cells(km, nb, timeout: float, skip_tags: Sequence[str] = (), store_widget_state: bool = False,
+              startup_timeout: float = 60) -> None:
+    """Execute the code cells of ``nb`` (in place, top to bottom) in the kernel ``km`` has started.
+
+    Cells tagged with one of ``skip_tags`` are left alone. Like ``NotebookClient.execute``: the notebook's
+    ``language_info`` comes from the kernel, and with ``store_widget_state`` the final state of every widget is
+    saved in the notebook's metadata (what a page without a kernel draws widgets from). Raises nbclient's
+    ``CellExecutionError`` at the first failing cell (its output holds the error), or whatever stopped the kernel.
+    """
+    from nbclient import NotebookClient
+
+    client = NotebookClient(nb, km=km, timeout=timeout, startup_timeout=startup_timeout, kernel_name="python3",
+                            allow_errors=False, store_widget_state=store_widget_state)
+    client.kc = km.client()
+    client.kc.start_channels()
+    try:
+        client.kc.wait_for_ready(timeout=startup_timeout)
+        info = client.wait_for_reply(client.kc.kernel_info())
+        if info is not None and "language_info" in info["content"]:
+            nb.metadata["language_info"] = info["content"]["language_info"]
+        skip = set(skip_tags)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and not skip & set(cell.metadata.get("tags", [])):
+                client.execute_cell(cell, index)
+        if store_widget_state:
+            client.set_widgets_metadata()
+    finally:
+        client.kc.stop_channels()
 
 
 def proc_memory(pid: int) -> dict[str, float]:

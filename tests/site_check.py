@@ -6,13 +6,15 @@ in headless Chromium with every non-local request blocked, and axe-core).
 The build runs ``scripts/build_site.py`` inside ``unshare -rn`` (no network at all) where a network namespace can
 be made, into ``build/site-test/``; executed notebooks come from ``build/site-cache/`` when their key (the
 notebook, every file of ``course_utils/`` and ``data/``, the versions) matches, so a second run costs only Sphinx.
+Before building, every notebook is executed by the health runs (``notebook_executions``, shared with
+``tests/test_health.py``), which put their first, offline run into that cache: in ``make test`` the site executes
+nothing itself. A notebook whose health run failed is not cached, so the build executes it and reports its error.
 """
 from __future__ import annotations
 
 import functools
 import http.server
 import os
-import shutil
 import socketserver
 import subprocess
 import sys
@@ -25,9 +27,11 @@ from urllib.parse import urlparse
 
 import pytest
 
+import notebook_executions
+from notebook_executions import SITE_CACHE as CACHE
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "build" / "site-test"
-CACHE = REPO / "build" / "site-cache"
 AXE = REPO / "site" / "vendor" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts" / "site"
 BUILD_TIMEOUT = 1200
@@ -44,17 +48,6 @@ def unavailable(reason: str) -> None:
                     pytrace=False)
     pytest.skip(f"site tests skipped: {reason}; to run them: make site (installs requirements-site.txt)",
                 allow_module_level=True)
-
-
-def unshare_prefix() -> list[str]:
-    """``["unshare", "-rn"]`` where a process can be cut off from the network here, else ``[]``."""
-    if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
-        return []
-    try:
-        done = subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return ["unshare", "-rn"] if done.returncode == 0 else []
 
 
 @dataclass
@@ -93,7 +86,8 @@ def _build() -> BuiltSite:
         import sphinx_book_theme  # noqa: F401
     except ImportError as error:
         unavailable(f"the site tools are not installed ({error.name})")
-    prefix = unshare_prefix()
+    notebook_executions.executed_all()  # the health runs, shared: the first run of each is the site's copy
+    prefix = notebook_executions.UNSHARE or []
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)
     command = prefix + [sys.executable, str(REPO / "scripts" / "build_site.py"), "--out", str(OUT),

@@ -1,6 +1,5 @@
-"""course_utils.data: the shipped digits (checksummed), splits, loaders and the generated 2-D toy sets.
-
-(Corrupted and missing files are tested in test_health.py with the other data-integrity checks.)
+"""course_utils.data: the shipped digits (checksummed), splits, loaders and the generated 2-D toy sets; the files in
+data/ match their recorded SHA-256, and a corrupted, truncated or missing file gets a message saying how to restore it.
 """
 from __future__ import annotations
 
@@ -152,3 +151,57 @@ def test_tensor_batches():
         TensorBatches([1, 2], 2)
     with pytest.raises(ValueError, match="0"):
         TensorBatches(data, 0)
+
+
+# --- The files in data/: checksums; a corrupted, truncated or missing file -----------------------------------
+
+def test_corrupted_data_file_is_detected_with_restore_hint(tmp_path):
+    from course_utils.data import DATA_DIR, DataFileError, load_digits_tensors
+
+    shipped = DATA_DIR / "digits.csv.gz"
+    copy = tmp_path / "digits.csv.gz"
+    raw = bytearray(shipped.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # one flipped byte
+    copy.write_bytes(bytes(raw))
+    with pytest.raises(DataFileError) as info:
+        load_digits_tensors(data_dir=tmp_path)
+    message = str(info.value)
+    assert "corrupted" in message and "digits.csv.gz" in message
+    assert "git checkout -- data/digits.csv.gz" in message and "export_digits.py" in message
+
+
+def test_truncated_data_file_is_detected(tmp_path):
+    from course_utils.data import DATA_DIR, DataFileError, load_digits_tensors
+
+    (tmp_path / "digits.csv.gz").write_bytes((DATA_DIR / "digits.csv.gz").read_bytes()[:1000])
+    with pytest.raises(DataFileError, match="git checkout"):
+        load_digits_tensors(data_dir=tmp_path)
+
+
+def test_missing_data_file_is_detected_with_restore_hint(tmp_path):
+    from course_utils.data import DataFileError, DigitsDataset, load_digits_tensors
+
+    for load in (load_digits_tensors, lambda data_dir: DigitsDataset(data_dir=data_dir)):
+        with pytest.raises(DataFileError) as info:
+            load(data_dir=tmp_path)
+        assert "missing" in str(info.value) and "git checkout -- data/digits.csv.gz" in str(info.value)
+
+
+def test_every_shipped_file_matches_its_checksum():
+    from course_utils.data import CHECKSUMS, DATA_DIR, sha256_of
+
+    for name, expected in CHECKSUMS.items():
+        assert sha256_of(DATA_DIR / name) == expected, f"data/{name} does not match its recorded SHA-256"
+    shipped = {p.name for p in DATA_DIR.iterdir() if p.is_file() and p.name != "README.md"}
+    assert shipped <= set(CHECKSUMS), f"files in data/ without a recorded checksum: {shipped - set(CHECKSUMS)}"
+
+
+def test_data_readme_lists_the_checksums():
+    from course_utils.data import CHECKSUMS, DATA_DIR
+
+    readme = DATA_DIR / "README.md"
+    if not readme.exists():
+        pytest.skip("data/README.md is not written yet (it should list provenance, licence and SHA-256)")
+    text = readme.read_text(encoding="utf-8")
+    for name, digest in CHECKSUMS.items():
+        assert digest in text, f"data/README.md does not list the SHA-256 of {name}"

@@ -90,12 +90,14 @@ class SeedDropout(nn.Dropout):
     The mode logic is ``nn.Dropout``'s, untouched: ``train()`` / ``eval()`` set ``self.training`` and in eval mode
     the input passes through. In training mode each element is kept when a uniform draw in [0, 1) is at least
     ``p`` (probability ``1 - p``) and scaled by ``1 / (1 - p)``: the distribution of ``F.dropout``, whose
-    ``bernoulli_`` costs about three times as much per element on a CPU (measured in ``make bench``).
+    ``bernoulli_`` costs about three times as much per element on a CPU (``make bench`` measures both).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
+        if self.p == 1.0:
+            return x * 0.0  # everything dropped, as F.dropout(x, 1.0) does
         # 1 / (1 - p) where a uniform draw is >= p (kept), 0 where it is < p (dropped)
         mask = torch.rand(x.shape, dtype=x.dtype).ge_(self.p).mul_(1.0 / (1.0 - self.p))
         return x * mask

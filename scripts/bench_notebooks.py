@@ -361,6 +361,26 @@ def bench_sweep(repeats: int = 3) -> dict:
             "ok": _median(wall) <= BUDGET_SWEEP_S and speedup >= MIN_SWEEP_SPEEDUP}
 
 
+def bench_dropout_masks(shape: tuple[int, ...] = (20, 128, 32), repeats: int = 200) -> dict:
+    """The sweep's dropout mask (``SeedDropout``: ``torch.rand(...) >= p``) against ``nn.Dropout``'s ``F.dropout``
+    (``bernoulli_``) on one step's hidden activations of the 20-seed sweep, forward only: median ns per element."""
+    import torch
+    import torch.nn.functional as F
+    from course_utils.sweep import SeedDropout
+
+    x, layer = torch.randn(shape), SeedDropout(0.5).train()
+    result = {}
+    for name, step in (("seed_dropout", lambda: layer(x)), ("torch_dropout", lambda: F.dropout(x, 0.5, True)),
+                       ("rand", lambda: torch.rand(shape)), ("bernoulli", lambda: torch.empty(shape).bernoulli_(0.5))):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        result[name] = _median(times) / x.numel() * 1e9
+    return result
+
+
 def micro_markdown(core: int | None) -> str:
     """Run the micro-benchmarks in this process (pinned like the kernels) and return their markdown."""
     import torch
@@ -403,6 +423,19 @@ def micro_markdown(core: int | None) -> str:
         f"Budgets: sweep <= {BUDGET_SWEEP_S:.0f} s and >= {MIN_SWEEP_SPEEDUP:.0f}x faster: "
         f"{'ok' if sweep['ok'] else 'MISSED'}. (The misplaced run was worse on {sweep['worse']} of {sweep['n']} "
         "seeds.)",
+        "",
+    ]
+    masks = bench_dropout_masks()
+    lines += [
+        "The sweep's dropout (`SeedDropout`, mask from `torch.rand`) against `nn.Dropout` (`bernoulli_`), one "
+        "step's hidden activations (20 x 128 x 32), median ns per element:",
+        "",
+        "| | ns per element |",
+        "|---|---:|",
+        f"| `SeedDropout(0.5)` forward | {masks['seed_dropout']:.1f} |",
+        f"| `F.dropout(x, 0.5)` forward | {masks['torch_dropout']:.1f} |",
+        f"| `torch.rand` alone | {masks['rand']:.1f} |",
+        f"| `bernoulli_(0.5)` alone | {masks['bernoulli']:.1f} |",
         "",
     ]
     rows = bench_explorers()

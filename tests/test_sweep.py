@@ -115,6 +115,10 @@ def test_seed_dropout_draws_what_torchs_dropout_draws(p):
     assert abs(dropped - torch_dropped) < 10 * se, "the same distribution as torch's own F.dropout"
     assert layer.eval()(x) is x, "eval mode: the input passes through, as nn.Dropout's does"
     assert torch.equal(SeedDropout(0.0).train()(x), x), "p = 0 drops nothing"
+    assert torch.equal(SeedDropout(1.0).train()(x), F.dropout(x, 1.0)), "p = 1 drops everything, as F.dropout does"
+    masks = (SeedDropout(p).train()(torch.ones(20, 128, 32)) != 0).float().reshape(20, -1)
+    corr = torch.corrcoef(masks)[~torch.eye(20, dtype=torch.bool)]
+    assert corr.abs().max() < 0.1, "each seed's mask is independent of the others' (no repeated masks)"
     x = torch.randn(4, 5, requires_grad=True)
     out = layer.train()(x)
     out.sum().backward()

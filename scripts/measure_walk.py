@@ -10,7 +10,9 @@ server and all its kernels (every process in the server's tree, /proc VmRSS via 
     python scripts/measure_walk.py                 # one walk, prints a table
     python scripts/measure_walk.py --repeat 3 --write-docs   # medians of 3 walks into docs/binder.md
 
-``tests/browser/test_walk_memory.py`` runs one walk and fails above the budget.
+The browser tests do the same walk with their own notebook runs (``tests/browser/conftest.py``: their JupyterLab
+has these settings, and each notebook's tab is closed with :func:`close_tab` before the next opens), and
+``tests/browser/test_walk_memory.py`` fails above the budget.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from lab_driver import LabPage, course_notebooks, open_and_run, problems_in, start_lab  # noqa: E402
+from lab_driver import _FIND_PANEL, LabPage, course_notebooks, open_and_run, problems_in, start_lab  # noqa: E402
 
 MIB = 1024 * 1024
 BUDGET_BYTES = 2_000_000_000  # mybinder.org stops a session at 2 GB
@@ -41,6 +43,14 @@ DOCS = ROOT / "docs" / "binder.md"
 START_MARK = "<!-- measure_walk:start -->"
 END_MARK = "<!-- measure_walk:end -->"
 CLOSE_ICON = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon"
+JS_ACTIVATE = _FIND_PANEL + """
+(path) => {
+  const panel = findPanel(path);
+  if (!panel) return false;
+  window.jupyterapp.shell.activateById(panel.id);
+  return true;
+}
+"""
 
 
 def tree_rss(pid: int) -> tuple[float, int]:
@@ -106,6 +116,23 @@ def kernel_count(server) -> int:
     return len(server.api("GET", "/api/kernels"))
 
 
+def close_tab(lab, path: str, server, shipped: bool = True, kernels_left: int = 0) -> None:
+    """Close the tab of ``path`` as a learner does: its close icon, then *Discard* in the "save changes?" dialog;
+    then wait until the server has at most ``kernels_left`` kernels (with the shipped setting the kernel goes within
+    a second or two; JupyterLab's default keeps it). Raises if the tab or its close icon is not there."""
+    if not lab.page.evaluate(JS_ACTIVATE, path):
+        raise RuntimeError(f"no open tab for {path}")
+    lab.page.click(CLOSE_ICON, timeout=10_000)
+    try:
+        lab.page.click(".jp-Dialog button:has-text('Discard')", timeout=10_000)
+    except Exception:
+        pass  # no dialog: the notebook was not marked changed
+    deadline = time.monotonic() + (60 if shipped else 3)
+    while kernel_count(server) > kernels_left and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(1.0)  # the kernel process exits after its shutdown reply
+
+
 def walk(browser, tmp: Path, artifacts: Path, log=print, shipped: bool = True) -> dict:
     """One walk through every course notebook; returns the per-step figures and the overall peak."""
     shipped_settings(tmp, shipped)
@@ -124,17 +151,7 @@ def walk(browser, tmp: Path, artifacts: Path, log=print, shipped: bool = True) -
             run = open_and_run(lab, name, artifacts, run_timeout_s=300)
             problems = problems_in(run.cells())
             open_rss, open_kernels = tree_rss(server.process.pid)
-            # Close the tab as a learner does: its close icon, then Discard in the "save changes?" dialog.
-            lab.page.click(CLOSE_ICON)
-            try:
-                lab.page.click(".jp-Dialog button:has-text('Discard')", timeout=10_000)
-            except Exception:
-                pass  # no dialog: the notebook was not marked changed
-            # With the shipped setting the kernel goes within a second or two; JupyterLab's default keeps it.
-            deadline = time.monotonic() + (60 if shipped else 3)
-            while kernel_count(server) > (0 if shipped else len(steps)) and time.monotonic() < deadline:
-                time.sleep(0.25)
-            time.sleep(1.0)  # the kernel process exits after its shutdown reply
+            close_tab(lab, run.path, server, shipped, kernels_left=0 if shipped else len(steps))
             closed_rss, _ = tree_rss(server.process.pid)
             step = {"step": name, "run_s": round(run.seconds_to_run, 1), "rss_open_mib": round(open_rss, 1),
                     "kernels_open": open_kernels, "peak_mib": round(sampler.take(), 1),

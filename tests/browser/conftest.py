@@ -13,12 +13,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from lab_driver import REPO, LabPage, LabServer, NotebookRun, find_notebook, notebook_dir, open_and_run, start_lab
+from lab_driver import (REPO, LabPage, LabServer, NotebookRun, find_notebook, notebook_dir, open_and_run,
+                        problems_in, start_lab)
+
+sys.path.insert(0, str(REPO / "scripts"))
+import measure_walk  # noqa: E402 - the shipped settings, the learner's way to close a tab, the memory sampler
 
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -111,8 +116,11 @@ def lab_browser(request: pytest.FixtureRequest, chromium_executable: str):
 
 @pytest.fixture(scope="session")
 def lab_server(lab_browser, tmp_path_factory: pytest.TempPathFactory, browser_artifacts: Path):
-    """A private JupyterLab on 127.0.0.1 (free port, random token, its own settings/runtime folders)."""
+    """A private JupyterLab on 127.0.0.1 (free port, random token, its own settings/runtime folders), with the
+    settings binder/ ships (binder/jupyter_server_config.py, binder/overrides.json: closing a tab shuts its kernel
+    down), as a learner's JupyterLab on Binder or after make lab has them."""
     tmp = tmp_path_factory.mktemp("lab")
+    measure_walk.shipped_settings(tmp)
     server = start_lab(tmp, notebook_dir())
     try:
         yield server
@@ -122,7 +130,12 @@ def lab_server(lab_browser, tmp_path_factory: pytest.TempPathFactory, browser_ar
 
 
 class NotebookRuns:
-    """Opens and runs one notebook at a time; the interaction tests reuse the run their notebook test made."""
+    """Opens and runs one notebook at a time; the interaction tests reuse the run their notebook test made.
+
+    The runs are also a learner's walk through the course (scripts/measure_walk.py): before the next notebook
+    opens, the current one's tab is closed with its close icon (*Discard*), and the resident memory of the server
+    and its kernels is recorded per notebook, with a sampler keeping the peak (tests/browser/test_walk_memory.py).
+    """
 
     def __init__(self, browser, server: LabServer, artifacts: Path) -> None:
         self.server, self.artifacts = server, artifacts
@@ -130,6 +143,14 @@ class NotebookRuns:
         self.current: NotebookRun | None = None
         self.timings: dict[str, dict[str, float]] = {}
         self.started = time.monotonic()
+        self.sampler = measure_walk.PeakSampler(server.process.pid)
+        self.sampler.start()
+        time.sleep(1.0)  # the sampler's first reading
+        idle, _ = measure_walk.tree_rss(server.process.pid)
+        self.steps: list[dict] = [{"step": "server started", "rss_mib": round(idle, 1),
+                                   "peak_mib": round(self.sampler.take(), 1),
+                                   "kernels": measure_walk.kernel_count(server)}]
+        self.step: dict | None = None
 
     def get(self, name: str) -> NotebookRun:
         """The run of ``name`` (e.g. ``05_misplaced_train.ipynb``), opening and running it if not current."""
@@ -141,16 +162,41 @@ class NotebookRuns:
         run = open_and_run(self.lab, name, self.artifacts)
         self.current = run
         self.timings[name] = {"open_s": round(run.seconds_to_open, 1), "run_all_s": round(run.seconds_to_run, 1)}
+        open_rss, open_kernels = measure_walk.tree_rss(self.server.process.pid)
+        self.step = {"step": name, "run_s": round(run.seconds_to_run, 1), "rss_open_mib": round(open_rss, 1),
+                     "kernels_open": open_kernels, "problems": []}
+        try:
+            self.step["problems"] = problems_in(run.cells())
+        except Exception as error:  # noqa: BLE001 - reported by the walk; the notebook's own test says more
+            self.step["problems"] = [f"its cells could not be read: {type(error).__name__}: {error}"]
         return run
 
     def close_current(self) -> None:
-        if self.current is not None:
-            self.current.close()
-            self.current = None
-            self.server.shutdown_kernels()
+        """Close the current notebook's tab as a learner does and record the walk's step for it."""
+        if self.current is None:
+            return
+        step, self.step = self.step, None
+        try:
+            measure_walk.close_tab(self.lab, self.current.path, self.server)
+        except Exception as error:  # noqa: BLE001 - recorded: test_walk_memory fails on it
+            step["problems"].append(f"closing its tab with the close icon failed: {type(error).__name__}: {error}")
+        closed_rss, _ = measure_walk.tree_rss(self.server.process.pid)
+        step.update({"peak_mib": round(self.sampler.take(), 1), "rss_after_close_mib": round(closed_rss, 1),
+                     "kernels_after_close": measure_walk.kernel_count(self.server)})
+        self.steps.append(step)
+        self.current.close()  # nothing left to do unless the close icon failed
+        self.current = None
+        self.server.shutdown_kernels()
+
+    def walk(self) -> dict:
+        """The walk so far, as scripts/measure_walk.py reports one (after closing the current notebook)."""
+        self.close_current()
+        return {"steps": self.steps, "peak_mib": round(self.sampler.overall, 1), "budget_mib": measure_walk.BUDGET_MIB}
 
     def finish(self) -> None:
         self.close_current()
+        self.sampler.halt.set()
+        self.sampler.join(timeout=5)
         self.lab.reset()
         total = time.monotonic() - self.started
         (self.artifacts / "timings.json").write_text(json.dumps(

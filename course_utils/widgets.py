@@ -7,6 +7,7 @@ never flashes, never goes through pyplot and works the same in a kernel and in a
 from __future__ import annotations
 
 import html
+import threading
 from collections import OrderedDict
 from typing import Any, Callable, Mapping, Sequence
 
@@ -135,6 +136,9 @@ class Explorer:
         self.widget.add_class("course-explorer")
         self.busy_log: list[str] = []
         """What the busy line said at the start of each computation (for tests)."""
+        self._state_lock = threading.Lock()
+        self._drawing = False  # a redraw is running
+        self._out_of_date = False  # a control changed since the running redraw read the values
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -158,9 +162,31 @@ class Explorer:
         return value
 
     def redraw(self) -> None:
-        """:meth:`_redraw`, then the busy line is cleared and the plot undimmed, whatever happened."""
+        """Draw the current setting; the latest change wins.
+
+        A control can change while a setting computes (a learner presses a key again; ipykernel may deliver the
+        change on another thread, or inside the computation). Such a call only marks the view as out of date and
+        returns; the redraw already running then draws again with the controls' values of that moment, so the
+        plot left on screen is always the one of the values the controls show. Afterwards the busy line is
+        cleared and the plot undimmed, whatever happened.
+        """
+        with self._state_lock:
+            self._out_of_date = True
+            if self._drawing:
+                return
+            self._drawing = True
         try:
-            self._redraw()
+            while True:
+                with self._state_lock:
+                    if not self._out_of_date:
+                        self._drawing = False
+                        return
+                    self._out_of_date = False
+                self._redraw()
+        except BaseException:
+            with self._state_lock:
+                self._drawing = False
+            raise
         finally:
             self.busy.value = THEME_CSS
             self.output.remove_class("course-stale")

@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from course_utils.plots import new_figure
 from course_utils.mode_tree import ModeTree, module_tree_html
-from course_utils.widgets import Explorer
+from course_utils.widgets import THEME_CSS, Explorer
 
 
 def make_explorer(calls):
@@ -181,3 +181,55 @@ def test_explorer_shows_busy_state_during_compute():
     explorer.controls["n"].value = -1
     assert "computing" not in explorer.busy.value, "an error also clears the busy state"
     assert "course-stale" not in explorer.output._dom_classes
+
+
+def _slow_explorer(started, release):
+    """An explorer whose compute of n = 1 waits until released (a slow setting)."""
+    def compute(n):
+        if n == 1:
+            started.set()
+            release.wait(5)
+        return n
+
+    def draw(result, n):
+        fig, ax = new_figure()
+        ax.set_title(f"n = {result}")
+        return fig
+
+    return Explorer({"n": widgets.IntSlider(value=0, min=0, max=5)}, compute, draw)
+
+
+def test_a_change_during_a_computation_is_drawn_last():
+    """The latest change wins: a learner moves a control again while a setting computes (the change can arrive
+    inside the computation); the plot left on screen is the one of the values the controls show, never the
+    slower, older setting's (a learner review saw epochs 90 on the slider and a plot of 70)."""
+    e = Explorer({"n": widgets.IntSlider(value=0, min=0, max=5)},
+                 lambda n: n, lambda result, n: f"<p>n = {result}</p>")
+    original = e.compute
+
+    def compute(n):
+        if n == 1:
+            e.controls["n"].value = 2  # the learner's next key press, delivered while n = 1 computes
+        return original(n)
+
+    e.compute = compute
+    e.controls["n"].value = 1
+    assert e.controls["n"].value == 2
+    assert "n = 2" in e.output.outputs[0]["data"]["text/html"], "the plot shows the values the controls show"
+    assert e.busy.value == THEME_CSS, "and the busy line is cleared"
+
+
+def test_a_change_from_another_thread_during_a_computation_is_drawn_last():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    e = _slow_explorer(started, release)
+    worker = threading.Thread(target=lambda: setattr(e.controls["n"], "value", 1))
+    worker.start()
+    assert started.wait(5), "the slow setting started computing"
+    e.controls["n"].value = 3  # another comm message, on another thread, while n = 1 computes
+    assert e.output.outputs[0]["data"]["text/plain"] != "<Figure: n = 3>", "not drawn yet: the slow one runs"
+    release.set()
+    worker.join(5)
+    assert e.output.outputs[0]["data"]["text/plain"] == "<Figure: n = 3>", "the latest value is drawn last"
+    assert e.busy.value == THEME_CSS, "and the busy line is cleared"

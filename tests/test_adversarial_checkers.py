@@ -508,6 +508,13 @@ def fixes_quietly(model):
         raise RuntimeError(", ".join(bad))
 
 
+def trains_then_checks(model):
+    model.train()
+    bad = [n or "(model)" for n, m in model.named_modules() if not m.training]
+    if bad:
+        raise RuntimeError(", ".join(bad))
+
+
 @pytest.mark.parametrize("answer, phrase", [
     (guard_of_kinds(nn.BatchNorm1d), "returned quietly"),
     (guard_of_kinds(nn.Dropout, nn.BatchNorm1d), "returned quietly"),
@@ -519,8 +526,10 @@ def fixes_quietly(model):
     (first_only, "your message does not name"),
     (probes_with_a_forward, "changed the model"),
     (fixes_quietly, "changed the model"),
+    (trains_then_checks, "put the model in training mode"),
 ], ids=["BatchNorm only", "Dropout and BatchNorm only", "children only", "root flag only", "any digits",
-        "every name", "a count", "the first name only", "a forward pass", "repairs the modes"])
+        "every name", "a count", "the first name only", "a forward pass", "repairs the modes",
+        "calls train() first"])
 def test_guard_rejects(answer, phrase):
     rejected(check_require_train_mode(answer), phrase)
 

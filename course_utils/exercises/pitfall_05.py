@@ -65,7 +65,11 @@ def _silent_in_train(guard: Callable) -> None:
 
 def _raises_in_eval(guard: Callable) -> None:
     model = _model().eval()
-    assert _raises(guard, model) is not None, "your guard returned quietly for a model in eval mode (model.eval())"
+    message = _raises(guard, model)
+    if message is None and any(m.training for m in model.modules()):
+        raise AssertionError("your guard put the model in training mode (it called train()?) and then found "
+                             "nothing wrong; a guard only reads the flags: no train()/eval() inside it")
+    assert message is not None, "your guard returned quietly for a model in eval mode (model.eval())"
 
 
 def _finds_any_submodule(guard: Callable) -> None:

@@ -17,6 +17,7 @@ cache that the explorer then reads, and a run is never trained twice in one kern
 from __future__ import annotations
 
 import functools
+import statistics
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -264,10 +265,11 @@ def summary_table(runs: Mapping[str, Run]) -> str:
 
 def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figure:
     """Four panels for runs side by side, at most one curve per run in each: validation loss, training loss as
-    recorded, the recorded gap and validation accuracy; one colour and marker per placement, one legend for all.
+    recorded, the recorded gap and validation accuracy; one colour and marker per placement, one legend for all
+    (in the first panel).
     The default title states the finding."""
     _check_runs(runs)
-    fig, axes = new_figure(2, 2, width=MAX_WIDTH, height=6.6)
+    fig, axes = new_figure(2, 2, width=MAX_WIDTH, height=5.6)
     (ax_val, ax_train), (ax_gap, ax_acc) = axes
     n = len(runs)
     for i, (name, run) in enumerate(runs.items()):
@@ -289,8 +291,9 @@ def comparison_figure(runs: Mapping[str, Run], title: str | None = None) -> Figu
     ax_gap.set(xlabel="epoch", ylabel="validation − training loss",
                title="Gap as recorded (exaggerated: the correct\nrun's training loss has dropout on)")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="Accuracy: only a few points apart")
-    fig.legend(*ax_val.get_legend_handles_labels(), loc="outside lower center", ncol=min(n, 3), fontsize=MIN_FONT)
     fig.suptitle(title or _finding(runs))
+    # in the first panel's empty upper right: the colours are explained before the other panels are read
+    ax_val.legend(loc="upper right", fontsize=MIN_FONT)
     return fig
 
 
@@ -327,7 +330,7 @@ def boundary_figure(runs: Mapping[str, Run], resolution: int = 120) -> Figure:
             raise ValueError(f"runs[{name!r}] was trained on {run.dataset!r}; decision boundaries need 2-D data "
                              "(dataset='moons')")
     train, _ = datasets("moons")
-    fig, axes = new_figure(2, len(runs), width=min(3.2 * len(runs), MAX_WIDTH), height=7)
+    fig, axes = new_figure(2, len(runs), width=min(3.2 * len(runs), MAX_WIDTH), height=5.8)
     axes = axes.reshape(2, len(runs))
     top = max(max(r.history.val_loss + r.history.train_loss) for r in runs.values())
     for j, (name, run) in enumerate(runs.items()):
@@ -367,9 +370,16 @@ def explorer_compute(placement: str = "outside", dropout: float = 0.5, batchnorm
     return PitfallView(runs, seeds)
 
 
-EXPLORER_HEIGHTS = {1: 3.8, 2: 5.8}
+EXPLORER_HEIGHTS = {1: 3.4, 2: 4.8}
 """The explorer's figure height in inches (100 px each): one row for the correct loop alone, two with the
 20-seed comparison."""
+
+
+LOSS_AXIS_TOP = 0.8
+"""The explorer's loss panel runs from 0 to at least this, so settings compare by eye (moons losses start near 0.7)."""
+
+STRIP_SPANS = {"loss": (-20.0, 20.0), "acc": (-5.0, 5.0)}
+"""The least x-range of the explorer's 20-seed strips (% and points): a 3 % effect stays small on screen."""
 
 
 def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHIPPED_SEED, resolution: int = 60,
@@ -381,15 +391,17 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     runs = view.runs
     _check_runs(runs)
     # The correct loop alone has no 20-seed comparison: one row, so no half of the figure stays empty. Either way the
-    # figure (at most 5.8 in, 580 px) and the controls fit a 768 px laptop screen together.
+    # figure (at most 4.8 in, 480 px) and the controls (about 110 px) fit the ~600 px JupyterLab leaves for a
+    # notebook on a 1366x768 laptop screen.
     rows = 1 if view.seeds is None else 2
     fig, axes = new_figure(rows, 2, width=MAX_WIDTH, height=EXPLORER_HEIGHTS[rows])
     axes = axes.reshape(rows, 2)
     if rows == 2:
         axes[0, 0].get_gridspec().set_height_ratios([3, 2])
     draw_histories({name: run.history for name, run in runs.items()}, axes[0, 0])
-    axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy loss",
-                   title=f"Seed {seed}: loss per epoch\n(dashed: training, solid: validation)")
+    top = max(max(run.history.val_loss + run.history.train_loss) for run in runs.values())
+    axes[0, 0].set(xlabel="epoch", ylabel="loss", ylim=(0, max(LOSS_AXIS_TOP, 1.05 * top)),
+                   title=f"Seed {seed}: loss as recorded during training\n(dashed: training, solid: validation)")
     n = len(runs)
     handles = [Line2D([], [], linestyle="-", **{k: v for k, v in run_style(name, i, n).items()
                                                  if k in ("color", "marker", "markersize")})
@@ -410,14 +422,17 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     c = view.seeds
     index = c.seeds.index(seed) if seed in c.seeds else None
     color = color_for(placement)
-    seed_strip(axes[1, 0], [100 * r for r in c.relative_val_loss_change], color, index,
-               "final validation loss: change vs correct (%)")
-    seed_strip(axes[1, 1], [100 * a for a in c.val_acc_change], color, index, "validation accuracy: change (points)")
-    axes[1, 0].set_title(f"20 seeds: higher on {c.worse} of {len(c.seeds)}")
-    axes[1, 1].set_title(f"20 seeds: lower on {sum(a < 0 for a in c.val_acc_change)} of {len(c.seeds)}")
+    loss_change, acc_change = [100 * r for r in c.relative_val_loss_change], [100 * a for a in c.val_acc_change]
+    seed_strip(axes[1, 0], loss_change, color, index, "final validation loss (eval mode): change vs correct (%)",
+               span=STRIP_SPANS["loss"])
+    seed_strip(axes[1, 1], acc_change, color, index, "validation accuracy: change (points)", span=STRIP_SPANS["acc"])
+    n_seeds = len(c.seeds)
+    axes[1, 0].set_title(f"20 seeds: higher on {c.worse} of {n_seeds}, mean {statistics.fmean(loss_change):+.0f} %")
+    axes[1, 1].set_title(f"20 seeds: lower on {sum(a < 0 for a in acc_change)} of {n_seeds}, "
+                         f"mean {statistics.fmean(acc_change):+.1f} points")
     change = chosen.clean_val_loss / ref.clean_val_loss - 1   # both final models in eval mode
-    fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed}: final validation loss (eval mode) {change:+.0%} "
-                 f"vs the correct loop;\non 20 seeds {c.worse}/{len(c.seeds)} higher")
+    fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed}: validation loss in eval mode {change:+.0%} vs the "
+                 f"correct loop ({c.worse} of {n_seeds} seeds higher)", fontsize=11)
     return fig
 
 
@@ -436,16 +451,17 @@ def pitfall_explorer(placement: str = "outside", dropout: float = 0.5, batchnorm
                                            value=placement, description="placement",
                                            style={"description_width": "initial", "button_width": "245px"}),
         "dropout": widgets.FloatSlider(value=dropout, min=0.0, max=0.8, step=0.1, description="dropout p",
-                                       readout_format=".1f", continuous_update=False),
-        "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm"),
-        "seed": widgets.BoundedIntText(value=seed, min=0, max=19, description="seed",
-                                       layout=widgets.Layout(width="140px")),
+                                       readout_format=".1f", continuous_update=False,
+                                       layout=widgets.Layout(width="250px")),
+        "batchnorm": widgets.Checkbox(value=batchnorm, description="BatchNorm", indent=False,
+                                      layout=widgets.Layout(width="110px")),
+        "seed": widgets.BoundedIntText(value=seed, min=0, max=19, description="seed (0-19)",
+                                       style={"description_width": "initial"}, layout=widgets.Layout(width="150px")),
         "epochs": widgets.IntSlider(value=epochs, min=10, max=100, step=10, description="epochs",
-                                    continuous_update=False),
+                                    continuous_update=False, layout=widgets.Layout(width="250px")),
     }
     return Explorer(controls, explorer_compute, explorer_draw, cache_size=64,
-                    title="Where does train() go? Change a setting: the runs train (or come from the cache) "
-                          "and the plots redraw; the bottom row repeats the comparison on 20 seeds.")
+                    title="Where does train() go? Change a setting; the bottom row repeats it on 20 seeds.")
 
 
 __all__ = ["SETUPS", "SHIPPED_SEED", "SWEEP_SEEDS", "seed_sweep", "seed_comparison", "seed_figure", "Run", "datasets", "train_run", "compare_placements", "clear_cache",

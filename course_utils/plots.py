@@ -200,9 +200,12 @@ def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -
     return fig
 
 
-def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = None, xlabel: str = "") -> None:
+def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = None, xlabel: str = "",
+               span: tuple[float, float] = (0.0, 0.0)) -> None:
     """One dot per seed along the x-axis (spread vertically so none hide each other), a line at 0, and the
-    mean ± SD as a bar; ``highlight`` (an index into ``values``) is drawn as a larger ringed dot."""
+    mean ± SD as a bar; ``highlight`` (an index into ``values``) is drawn as a larger ringed dot. The x-axis covers
+    at least ``span``, so a small effect is not blown up to the panel's width (an explorer passes the same span
+    for every setting)."""
     values = [float(v) for v in values]
     if not values:
         raise ValueError("values must hold at least one number (one per seed)")
@@ -217,7 +220,7 @@ def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = 
     sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
     ax.errorbar([mean], [-0.8], xerr=[sd], fmt="D", color="black", capsize=5, zorder=4)
     ax.set(xlabel=xlabel, yticks=[], ylim=(-1.05, 0.7))
-    low, high = min(values + [0.0]), max(values + [0.0])
+    low, high = min(values + [0.0, span[0]]), max(values + [0.0, span[1]])
     pad = 0.08 * (high - low or 1.0)
     ax.set_xlim(low - pad, high + pad)
 

@@ -89,7 +89,7 @@ def test_explorer_compute_and_draw():
     assert set(only.runs) == {"inside"} and only.seeds is None
     fig = E.explorer_draw(view, placement="never_eval", seed=4, resolution=20)
     assert isinstance(fig, Figure) and "never eval()" in fig._suptitle.get_text()
-    assert "seed 4" in fig._suptitle.get_text() and "on 20 seeds" in fig._suptitle.get_text()
+    assert "seed 4" in fig._suptitle.get_text() and "of 20 seeds higher" in fig._suptitle.get_text()
     assert fig.get_figheight() * 100 <= 580, "with its controls (about 150 px) the explorer fits a 768 px screen"
     fig = E.explorer_draw(only, placement="inside", seed=4, resolution=20)
     assert "Correct loop" in fig._suptitle.get_text()

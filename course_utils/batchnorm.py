@@ -153,10 +153,21 @@ def _stream(mode: str, batch_size: int, momentum: float | None, steps: int, true
                            sample_value=sample_value, sample_outputs=outputs)
 
 
+STATS_AXIS = (0.0, 9.0)
+"""The left panel's y-range: it holds the running mean and variance for every momentum and both modes at batch
+sizes from 5 to 64 (smaller batches can push the running variance higher, and only then is it widened)."""
+
 SAMPLE_AXIS = (-1.5, 5.5)
 """The right panel's y-range: it holds one sample's outputs in training mode for every batch size from 2 to 64
 (normalized by its batch, the sample lands within about 2 of its ideal output 1) and in eval mode (the running
 statistics never moved from 0 and 1, so the output is the input, 5)."""
+
+
+def _mates_phrase(others: int) -> str:
+    """How many batch mates the sample has, in words: "alone, no others", "with 1 random other", "with 7 ..."."""
+    if others == 0:
+        return "alone, no others"
+    return f"with {others} random other{'' if others == 1 else 's'}"
 
 
 def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
@@ -183,12 +194,18 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     else:
         stats_title = (f"train, momentum {momentum}:\nrunning mean → {final_mean:.2f}, var → {final_var:.2f}")
     ax_stats.set_title(stats_title, fontsize=10)
+    # One y-range for every setting (widened only for a statistic outside it), as in the right panel.
+    traces = torch.cat([result.mean_trace, result.var_trace])
+    low = min(float(traces.min()), result.true_mean, result.true_var, STATS_AXIS[0])
+    high = max(float(traces.max()), result.true_mean, result.true_var, STATS_AXIS[1])
+    pad = 0.05 * (high - low)
+    ax_stats.set_ylim(low - pad, high + pad)
 
     outputs = result.sample_outputs.numpy()
     ax_sample.plot(range(1, len(outputs) + 1), outputs, "o", color=color, ms=4)
     ideal = (result.sample_value - result.true_mean) / result.true_var ** 0.5
     ax_sample.axhline(ideal, color="black", ls="--", lw=1, label=f"normalized with the true stats: {ideal:g}")
-    ax_sample.set_xlabel(f"batch (the same sample with {result.batch_size - 1} random others)")
+    ax_sample.set_xlabel(f"batch (the same sample {_mates_phrase(result.batch_size - 1)})")
     ax_sample.set_ylabel(f"output for the sample x = {result.sample_value:g}")
     ax_sample.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below, off the data
     if result.sample_spread < 1e-6:

@@ -145,21 +145,27 @@ def loop_code(train_call: str, eval_call: str, no_grad: str) -> list[tuple[str, 
     return lines
 
 
+FIGURE_HEIGHT = 4.5
+"""The loop builder's figure height in inches: 450 px at 100 dpi, so the figure and the explorer's controls fit
+in the about 600 px JupyterLab leaves for a notebook on a 1366x768 laptop."""
+
+
 def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) -> Figure:
-    """The loop's code (left), the mode of every epoch's phases (right), and its loss curves with the correct
-    loop's in grey (bottom). The title states what is wrong, if anything."""
+    """The loop's code (top left), the mode of every epoch's phases (below it), and beside them its loss curves
+    with the correct loop's in grey. The title states what is wrong, if anything."""
     if not isinstance(run, LoopRun):
         raise TypeError(f"run must be a LoopRun from run_loop(), got {type(run).__name__}")
-    fig = Figure(figsize=(MAX_WIDTH, 6.4), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1.35])
-    code_ax, mode_ax, loss_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
+    fig = Figure(figsize=(MAX_WIDTH, FIGURE_HEIGHT), layout="constrained")
+    grid = fig.add_gridspec(2, 2, width_ratios=[1, 1], height_ratios=[1, 1])
+    code_ax, mode_ax, loss_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
     code_ax.set_axis_off()
-    for i, (text, present) in enumerate(loop_code(run.train_call, run.eval_call, run.no_grad)):
+    lines = loop_code(run.train_call, run.eval_call, run.no_grad)
+    for i, (text, present) in enumerate(lines):
         placed = present and text.strip() in ("model.train()", "model.eval()", "with torch.no_grad():")
-        code_ax.text(0.0, 1 - i * 0.115, text, family="monospace", fontsize=10, va="top",
+        code_ax.text(0.0, 1 - i / len(lines), text, family="monospace", fontsize=MIN_FONT + 0.5, va="top",
                      color="black" if present else "0.4",
                      weight="bold" if placed else "normal", transform=code_ax.transAxes)
-    code_ax.set_title("Your loop", loc="left")
+    code_ax.set_title("Your loop", loc="left", fontsize=10)
     epochs = len(run.train_mode)
     rows = [("training steps", run.train_mode), ("validation", run.val_mode)]
     for r, (label, modes) in enumerate(rows):
@@ -167,8 +173,9 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
             mode_ax.add_patch(_cell(e, r, RUN_COLORS.get(mode, "0.6")))
     for e, graph in enumerate(run.val_graph):
         mode_ax.add_patch(_cell(e, 2, HIGHLIGHT if graph else "0.85"))
-    mode_ax.set(xlim=(0, epochs), ylim=(3, 0), yticks=[0.5, 1.5, 2.5], xlabel="epoch",
+    mode_ax.set(xlim=(0, epochs), ylim=(3, 0), yticks=[0.5, 1.5, 2.5],
                 yticklabels=["training steps", "validation", "graph built\nin validation"])
+    mode_ax.set_xlabel("epoch", labelpad=1)
     mode_ax.tick_params(axis="y", length=0)
     mode_ax.set_title("Orange: training mode, blue: eval mode;\nyellow: a graph was built, grey: none", fontsize=10)
     ep = range(1, epochs + 1)
@@ -178,11 +185,14 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     verdict_color = RUN_COLORS["inside"] if run.verdict == "Correct loop" else RUN_COLORS["outside"]
     loss_ax.plot(ep, run.val_loss, "-", color=verdict_color,
                  label="your loop: validation (as recorded)")
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, None))
-    loss_ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, off the curves
-    ref = f"; correct loop {reference.clean_val_loss:.3f}" if reference is not None else ""
-    loss_ax.set_title(f"Final validation loss measured properly: {run.clean_val_loss:.3f}{ref}", fontsize=10)
-    fig.suptitle(f"Verdict: {run.verdict}")
+    # Headroom above the highest curve for the legend (upper right), so it never hides a curve.
+    top = max(run.train_loss + run.val_loss + (reference.val_loss if reference is not None else []))
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, 1.55 * top))
+    loss_ax.legend(fontsize=MIN_FONT, loc="upper right", handlelength=3.5)
+    ref = f", correct loop {reference.clean_val_loss:.3f}" if reference is not None else ""
+    loss_ax.set_title(f"Final validation loss, measured properly:\nyours {run.clean_val_loss:.3f}{ref}",
+                      fontsize=10)
+    fig.suptitle(f"Verdict: {run.verdict}", fontsize=11)
     return fig
 
 
@@ -218,5 +228,5 @@ def loop_explorer(epochs: int = 30, seed: int = 0) -> Any:
     return Explorer(controls, compute, draw, title="Build the loop: place each call, and see what every epoch ran in")
 
 
-__all__ = ["TRAIN_CALLS", "EVAL_CALLS", "NO_GRAD", "CORRECT", "LoopRun", "run_loop", "loop_code", "draw_loop",
+__all__ = ["FIGURE_HEIGHT", "TRAIN_CALLS", "EVAL_CALLS", "NO_GRAD", "CORRECT", "LoopRun", "run_loop", "loop_code", "draw_loop",
            "loop_explorer"]

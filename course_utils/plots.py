@@ -41,6 +41,9 @@ RUN_MARKERS = {"inside": "o", "outside": "s", "never_eval": "^"}
 PHASE_STYLES = {"train": "--", "val": "-"}
 """Line style by phase: training loss dashed, validation loss solid, in every plot."""
 
+LEGEND_HANDLE_LENGTH = 3.5
+"""Legend handle length (in font sizes) wherever dashed and solid lines with markers must be told apart."""
+
 MIN_FONT = 9.0
 """The smallest text in a course figure, in points (drawn at :data:`DPI`, shown unscaled)."""
 
@@ -145,7 +148,10 @@ def loss_curves(histories: Mapping[str, object], title: str | None = None, show_
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("cross-entropy loss")
     ax_loss.set_title("Loss per epoch (dashed: training, solid: validation)")
-    ax_loss.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below, off the curves
+    # Long handles, so the dashes of the training loss show on both sides of the marker: with the default short
+    # handle, "training loss" (dashed) and "validation loss" (solid) look the same in the legend.
+    ax_loss.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2),  # below, off the curves
+                   handlelength=LEGEND_HANDLE_LENGTH)
     if show_gap:
         axes[1].axhline(0, color="0.6", lw=0.8)
         axes[1].set_xlabel("epoch")

@@ -350,6 +350,14 @@ def eps_in_running_var(x, running_mean, running_var, weight, bias, training, mom
     return out, mean, var + eps if training else var
 
 
+def no_eps_in_eval(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
+    """Right in training mode, but evaluation mode divides by sqrt(running_var), leaving eps out: with a running
+    variance near 1 the missing eps (1e-5) is far inside the tolerance, so only a tiny running_var exposes it."""
+    if training:
+        return reference_batchnorm(x, running_mean, running_var, weight, bias, True, momentum, eps)
+    return (x - running_mean) / torch.sqrt(running_var) * weight + bias, running_mean, running_var
+
+
 @pytest.mark.parametrize("answer, phrase", [
     (with_torch_layer, "compute BatchNorm by hand"),
     (with_functional(F.batch_norm), "called torch's batch_norm"),
@@ -357,10 +365,17 @@ def eps_in_running_var(x, running_mean, running_var, weight, bias, training, mom
     (with_instance_norm, "called torch's instance_norm"),
     (hard_coded_batch, "a batch of 2 rows"),
     (eps_in_running_var, "training mode, eps=0.1"),
+    (no_eps_in_eval, "evaluation mode, a tiny running_var, eps=1e-4"),
 ], ids=["nn.BatchNorm1d", "F.batch_norm", "imported batch_norm", "instance_norm trick", "batch size 16 hard-coded",
-        "eps added to the running variance"])
+        "eps added to the running variance", "eps left out in evaluation mode"])
 def test_batchnorm_rejects(answer, phrase):
     rejected(check_batchnorm1d_forward(answer), phrase)
+
+
+def test_batchnorm_eps_left_out_in_evaluation_mode_gets_the_eps_hint():
+    feedback = check_batchnorm1d_forward(no_eps_in_eval)
+    assert feedback.message.startswith("eps:"), feedback.message
+    assert "torch.sqrt(var + eps)" in feedback.hint, feedback.hint
 
 
 def in_float32(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):

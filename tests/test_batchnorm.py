@@ -184,3 +184,25 @@ def test_batchnorm_mismatch():
         batchnorm_mismatch(model, [1.0])
     with pytest.raises(TypeError, match="torch.nn.Module"):
         batchnorm_mismatch("model", x)
+
+
+def test_the_stats_panel_keeps_one_y_range_across_batch_sizes_momenta_and_modes():
+    """Changing the momentum (or batch size, or mode) must not rescale the left panel either: with momentum 0.5
+    the running variance jumps about, and an axis that follows it hides how much."""
+    limits = {(mode, b, m): draw_batchnorm(batchnorm_stream(mode, batch_size=b, momentum=m)).axes[0].get_ylim()
+              for mode in ("train", "eval") for b in (5, 8, 64) for m in (0.01, 0.1, 0.5, None)}
+    assert len(set(limits.values())) == 1, f"the left panel's y-range changes: {limits}"
+
+
+def test_the_stats_panel_widens_for_a_statistic_outside_its_range():
+    result = batchnorm_stream("train", batch_size=3, momentum=0.5)
+    assert float(result.var_trace.max()) > 9, "this setting's running variance leaves the usual range"
+    low, high = draw_batchnorm(result).axes[0].get_ylim()
+    assert low <= float(result.var_trace.min()) and high >= float(result.var_trace.max())
+
+
+@pytest.mark.parametrize("batch_size, words", [
+    (1, "the same sample alone, no others"), (2, "with 1 random other)"), (8, "with 7 random others")])
+def test_the_sample_panel_counts_the_batch_mates_in_plain_words(batch_size, words):
+    xlabel = draw_batchnorm(batchnorm_stream("eval", batch_size=batch_size, steps=5)).axes[1].get_xlabel()
+    assert words in xlabel, xlabel

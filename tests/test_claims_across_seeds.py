@@ -249,6 +249,26 @@ def test_04_loss_curve_claims_on_every_seed():
     assert not failures, f"the notebook's curve claims fail on {len(failures)} of 20 seeds: {failures}"
 
 
+def test_04_removing_only_eval_spoils_the_record_not_the_model():
+    """04's "remove only model.eval()" paragraph: on all 20 seeds the training steps are identical, the properly
+    measured final losses agree within 0.002, and the recorded validation loss (last 5 epochs) is 0.18 to 0.22
+    too high. Runs the notebook's own cell with each seed."""
+    from course_utils.loop_builder import CORRECT, run_loop
+
+    cell = _cell_source("04_training_loop.ipynb", 'no_eval = run_loop("every epoch", "missing", "around validation")')
+    cell = "\n".join(line for line in cell.splitlines() if not line.startswith(("print(", "      f\"")))
+    same, close, excess = [], [], []
+    for s in SEEDS:
+        namespace = {"run_loop": lambda *args, s=s: run_loop(*args, seed=s), "correct": run_loop(*CORRECT, seed=s)}
+        exec(cell, namespace)
+        no_eval, correct = namespace["no_eval"], namespace["correct"]
+        same.append(no_eval.train_loss == correct.train_loss)
+        close.append(abs(no_eval.clean_val_loss - correct.clean_val_loss) < 0.002)
+        excess.append(namespace["excess"])
+    assert count(same) == 20 and count(close) == 20, (same, close)
+    assert count(0.175 <= e < 0.225 for e in excess) == 20, f"0.18 to 0.22 (rounded), as the prose says: {excess}"
+
+
 def test_explorer_judges_never_eval_by_its_model():
     """The explorer's 20-seed row compares final models in eval mode: never eval() is about as good (the lesson)."""
     c = E.seed_comparison("moons", "never_eval")

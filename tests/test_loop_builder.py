@@ -78,3 +78,44 @@ def test_explorer_redraws_with_the_verdict():
 def test_bad_input_is_named(kwargs, error, words):
     with pytest.raises(error, match=words):
         run_loop(**kwargs)
+
+
+def test_figure_fits_under_the_controls_on_a_laptop_screen():
+    """At 1366x768 JupyterLab leaves about 600 px for the notebook: the three dropdowns take about 100 px, so the
+    figure (loss curves beside the mode chart, not below it) must stay within 450 px, at the course's full width."""
+    from io import BytesIO
+
+    from matplotlib.image import imread
+
+    from course_utils.loop_builder import FIGURE_HEIGHT
+    from course_utils.plots import DPI, MAX_WIDTH, figure_to_png
+
+    fig = draw_loop(run_loop("every epoch", "missing", "missing", epochs=EPOCHS), run_loop(*CORRECT, epochs=EPOCHS))
+    width, height = fig.get_size_inches()
+    assert height == FIGURE_HEIGHT <= 4.5 and width == MAX_WIDTH
+    pixels = imread(BytesIO(figure_to_png(fig)))
+    assert pixels.shape[:2] == (round(FIGURE_HEIGHT * DPI), round(MAX_WIDTH * DPI))
+    code_ax, mode_ax, loss_ax = fig.axes
+    assert loss_ax.get_position().x0 > mode_ax.get_position().x1, "the loss curves sit beside the mode chart"
+
+
+def test_every_text_of_the_figure_is_inside_it():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = draw_loop(run_loop("once before the loop", "missing", "missing", epochs=EPOCHS),
+                    run_loop(*CORRECT, epochs=EPOCHS))
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [fig._suptitle]  # noqa: SLF001 - matplotlib has no public getter
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label, *ax.texts, *ax.get_yticklabels()]  # noqa: SLF001
+        if ax.get_legend() is not None:
+            texts += ax.get_legend().get_texts()
+    width, height = fig.bbox.width, fig.bbox.height
+
+    def cut(text) -> bool:
+        box = text.get_window_extent(renderer)
+        return box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height
+
+    outside = [t.get_text() for t in texts if t.get_text().strip() and cut(t)]
+    assert not outside, f"texts cut off at the figure's edge: {outside}"

@@ -22,6 +22,18 @@ def test_loss_curves_titles_colours_and_gap():
         loss_curves({})
 
 
+@pytest.mark.parametrize("show_gap", [True, False])
+def test_loss_legend_tells_dashed_training_from_solid_validation(show_gap):
+    """With matplotlib's default handle (2 font sizes) and a marker in its middle, a dashed line looks solid: the
+    training and validation entries of the legend would look the same."""
+    fig = loss_curves({"inside": History("inside", [1.0, 0.5, 0.4], [1.1, 0.7, 0.6])}, show_gap=show_gap)
+    legend = fig.axes[0].get_legend()
+    assert legend.handlelength >= 3.5, legend.handlelength
+    styles = {text.get_text(): line.get_linestyle() for text, line in zip(legend.get_texts(), legend.get_lines())}
+    assert styles == {"train() every epoch (correct): training loss": "--",
+                      "train() every epoch (correct): validation loss": "-"}, styles
+
+
 def test_histogram_and_grid():
     fig = histogram(torch.randn(100), title="t", reference=0.0)
     assert fig.axes[0].get_title() == "t" and fig.axes[0].get_ylabel() == "count"

@@ -36,7 +36,7 @@ MAX_CODE_LINE = 100
 """The longest code line that fits JupyterLab's code cell without a sideways scroll at a 1366 px laptop screen
 with the sidebar open."""
 
-WRAPPED = ("03_batchnorm.ipynb",)
+WRAPPED = ("03_batchnorm.ipynb", "04_training_loop.ipynb")
 """The notebooks whose code lines have been wrapped to MAX_CODE_LINE (the others still have a few longer ones)."""
 
 

@@ -36,13 +36,11 @@ MAX_CODE_LINE = 100
 """The longest code line that fits JupyterLab's code cell without a sideways scroll at a 1366 px laptop screen
 with the sidebar open."""
 
-WRAPPED = ("03_batchnorm.ipynb", "04_training_loop.ipynb")
-"""The notebooks whose code lines have been wrapped to MAX_CODE_LINE (the others still have a few longer ones)."""
 
-
-@pytest.mark.parametrize("name", WRAPPED)
-def test_code_lines_fit_a_laptop_screen(name):
-    nb = nbformat.read(NOTEBOOKS[0].parent / name, as_version=4)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_lines_fit_a_laptop_screen(path):
+    name = path.name
+    nb = nbformat.read(path, as_version=4)
     long = [(c.get("id"), len(line), line) for c in nb.cells if c.cell_type == "code"
             for line in c.source.splitlines() if len(line) > MAX_CODE_LINE]
     assert not long, f"{name}: code lines over {MAX_CODE_LINE} characters scroll sideways: {long}"

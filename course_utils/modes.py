@@ -151,14 +151,17 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
     """Put ``model`` in eval mode inside the ``with`` block and restore every submodule's own mode after it.
 
     Unlike ``model.eval(); ...; model.train()``, a submodule that was in eval mode before (a frozen backbone)
-    is still in eval mode afterwards; the modes are restored even if the block raises.
+    is still in eval mode afterwards; the modes are restored even if the block raises. It switches modes only:
+    gradient tracking stays on, so validate with ``with evaluating(model), torch.no_grad():``. A submodule
+    removed inside the block is skipped, and one added inside it keeps the mode it had when the block ended.
     """
     saved = get_modes(model)
     model.eval()
     try:
         yield model
     finally:
-        set_modes(model, saved)
+        still_there = dict(model.named_modules())
+        set_modes(model, {name: flag for name, flag in saved.items() if name in still_there})
 
 
 def enable_dropout_only(model: nn.Module) -> list[str]:

@@ -594,14 +594,27 @@ def keep_backbone_eval(model, mode):
     model.backbone.eval()
 
 
+def also_freezes_head_dropout(model, mode):
+    keep_backbone_eval(model, mode)
+    model.head[0].eval()
+
+
+def eval_sets_only_the_flag(self):
+    self.training = False
+    return self
+
+
 Misspelt = fine_tuner(freeze_all, keep_backbone_eval, method="trian")
 IgnoresMode = fine_tuner(freeze_all, lambda model, mode: keep_backbone_eval(model, True))
 HalfFrozen = fine_tuner(lambda model: next(model.backbone.parameters()).requires_grad_(False), keep_backbone_eval)
+HeadDropoutEval = fine_tuner(freeze_all, also_freezes_head_dropout)
+ShallowEval = type("FineTuneCNN", (fine_tuner(freeze_all, keep_backbone_eval),), {"eval": eval_sets_only_the_flag})
 
 
 @pytest.mark.parametrize("cls, phrase", [
     (Misspelt, "a typo for `train`"), (IgnoresMode, "model.train(False)"), (HalfFrozen, "still require gradients"),
-], ids=["trian", "ignores mode", "one parameter frozen"])
+    (HeadDropoutEval, "head.0 is in eval mode"), (ShallowEval, "after model.eval()"),
+], ids=["trian", "ignores mode", "one parameter frozen", "head's dropout in eval", "eval() sets one flag"])
 def test_fine_tuner_rejects(cls, phrase):
     rejected(check_frozen_backbone_stays_eval(cls), phrase)
 
@@ -650,6 +663,11 @@ def reseeded_noise(layer, x):
     return x + layer.std * torch.randn_like(x)
 
 
+def no_grad_noise(layer, x):
+    with torch.no_grad():
+        return x + layer.std * torch.randn_like(x)
+
+
 def laplace_noise(layer, x):
     return x + torch.distributions.Laplace(0.0, layer.std / math.sqrt(2)).sample(x.shape)
 
@@ -668,9 +686,11 @@ def laplace_noise(layer, x):
     (noise_layer(lambda s, x: x.add_(s.std * torch.randn_like(x))), "in place"),
     (noise_layer(lambda s, x: s.std * torch.randn_like(x)), "it is the noise alone"),
     (Foward, "a typo for `forward`"),
+    (noise_layer(lambda s, x: no_grad_noise(s, x)), "does not track gradients"),
+    (noise_layer(lambda s, x: (x + s.std * torch.randn_like(x)).detach()), "does not track gradients"),
 ], ids=["uniform of the right std", "plus or minus std", "laplace of the right std", "reseeds", "seeded generator",
         "one draw per column", "one draw for all", "std ignored", "multiplicative", "in place", "noise without x",
-        "foward"])
+        "foward", "under no_grad", "detached"])
 def test_gaussian_noise_rejects(cls, phrase):
     rejected(check_gaussian_noise(cls), phrase)
 

@@ -65,6 +65,18 @@ def test_evaluating_restores_each_submodule_even_on_error():
     assert model.training is True and model[1].training is False
 
 
+def test_evaluating_survives_a_submodule_removed_inside_the_block_and_leaves_gradients_on():
+    import torch
+
+    model = make()
+    model[1].eval()
+    with evaluating(model):
+        assert torch.is_grad_enabled(), "evaluating switches modes only: gradients stay on (pair it with no_grad)"
+        del model[2]  # a submodule removed inside the block
+    assert model.training is True, "the others are restored"
+    assert model[1].training is False, "including the frozen one"
+
+
 @pytest.mark.parametrize("func", [mode_report, mode_summary, mode_table, get_modes, is_mode_dependent])
 def test_bad_input_names_value(func):
     with pytest.raises(TypeError, match="torch.nn.Module.*got 'model'"):

@@ -120,6 +120,20 @@ def _fresh_and_independent(cls: type) -> None:
                               "none: draw one independent number per element")
 
 
+def _gradients_flow(cls: type) -> None:
+    """Noise is added, not a wall: in training mode d(out)/d(x) is 1 everywhere, so the layers before it learn."""
+    layer = _build(cls, 0.5).train()
+    x = torch.randn(4, 5, requires_grad=True)
+    out = _forward(layer)(x)
+    assert out.requires_grad, ("in training mode your output does not track gradients (torch.no_grad() or "
+                               ".detach() around the noise?): no layer before this one would learn. Add the noise "
+                               "to x outside no_grad; only the noise itself needs no gradient")
+    out.sum().backward()
+    assert x.grad is not None and torch.allclose(x.grad, torch.ones_like(x)), (
+        "in training mode the gradient of your output with respect to x is not 1 everywhere: return x + noise, "
+        "with x itself in the sum")
+
+
 def _follows_parent(cls: type) -> None:
     model = nn.Sequential(nn.Identity(), _build(cls, 1.0))
     x = torch.randn(3, 4)
@@ -133,8 +147,8 @@ def _follows_parent(cls: type) -> None:
 def check_gaussian_noise(cls: object) -> Feedback:
     """Check a learner's ``GaussianNoise`` class; returns feedback, raises TypeError only for a non-callable or a
     built module. Checks that ``forward`` is defined (naming a misspelling), identity in eval mode, noise of mean
-    0 and the given std in training mode, its normal distribution, fresh independent noise on every call, and
-    that ``model.eval()`` on a parent switches it off."""
+    0 and the given std in training mode, its normal distribution, gradients flowing through it to ``x``, fresh
+    independent noise on every call, and that ``model.eval()`` on a parent switches it off."""
     require_class("GaussianNoise", cls)
     checks = [
         Check("defining forward", lambda: _defines_forward(cls),
@@ -145,6 +159,9 @@ def check_gaussian_noise(cls: object) -> Feedback:
               "in training mode return x + self.std * torch.randn_like(x) (a new tensor, not x.add_)."),
         Check("normal noise", lambda: _gaussian_shape(cls),
               "torch.randn_like(x) draws standard normal noise; multiply it by self.std."),
+        Check("gradients flow", lambda: _gradients_flow(cls),
+              "return x + self.std * torch.randn_like(x) without torch.no_grad() or .detach(): the noise needs no "
+              "gradient, but x must keep its own."),
         Check("fresh noise on every call", lambda: _fresh_and_independent(cls),
               "draw the noise inside forward with torch.randn_like(x): new, independent numbers for every element "
               "on every call."),

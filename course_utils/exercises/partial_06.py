@@ -48,13 +48,21 @@ def _backbone_stays_eval(cls: type) -> None:
     model = _build(cls)
     model.eval()
     model.train()
-    assert model.training and model.head.training, "after model.train() the model and its head must be in training mode"
+    assert model.training, "after model.train() the model must be in training mode"
+    head_eval = [f"head.{n}" if n else "head" for n, m in model.head.named_modules() if not m.training]
+    assert not head_eval, (f"after model.train(), {', '.join(head_eval)} is in eval mode: only the backbone stays "
+                           "in eval mode, the head (with its Dropout) trains")
     left = [f"backbone.{n}" if n else "backbone" for n, m in model.backbone.named_modules() if m.training]
     more = f" and {len(left) - 4} more" if len(left) > 4 else ""
     assert not left, (f"after model.train(), {len(left)} backbone modules are in training mode: "
                       f"{', '.join(left[:4])}{more}")
     model.train(False)
     assert not any(m.training for m in model.modules()), "model.train(False) must put every module in eval mode"
+    model.train()
+    model.eval()
+    awake = [n or "the model" for n, m in model.named_modules() if m.training]
+    assert not awake, (f"after model.eval(), {', '.join(awake[:4])} is still in training mode: eval() is "
+                       "train(False), so do not override eval() (or make it call self.train(False))")
 
 
 def _loop_is_clean(cls: type) -> None:

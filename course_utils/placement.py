@@ -378,8 +378,14 @@ EXPLORER_HEIGHTS = {1: 3.4, 2: 4.8}
 LOSS_AXIS_TOP = 0.8
 """The explorer's loss panel runs from 0 to at least this, so settings compare by eye (moons losses start near 0.7)."""
 
-STRIP_SPANS = {"loss": (-20.0, 20.0), "acc": (-5.0, 5.0)}
-"""The least x-range of the explorer's 20-seed strips (% and points): a 3 % effect stays small on screen."""
+STRIP_SPANS = {"loss": (-25.0, 175.0), "acc": (-8.0, 8.0)}
+"""The x-range of the explorer's 20-seed strips (% and points), the same for every setting (widened only for a
+value outside it), so settings compare by eye and a 3 % effect looks small next to a 100 % one."""
+
+
+def _setting(run: Run) -> str:
+    """The settings a run was trained with, for a title: "p 0.5, BatchNorm, 60 epochs"."""
+    return f"p {run.dropout:g}, {'BatchNorm' if run.batchnorm else 'no BatchNorm'}, {run.history.epochs} epochs"
 
 
 def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHIPPED_SEED, resolution: int = 60,
@@ -406,18 +412,18 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     handles = [Line2D([], [], linestyle="-", **{k: v for k, v in run_style(name, i, n).items()
                                                  if k in ("color", "marker", "markersize")})
                for i, name in enumerate(runs)]
-    where = {"loc": "upper right"} if n == 1 else {"loc": "upper center", "bbox_to_anchor": (0.5, -0.25)}
+    # upper right: the loss axis runs to at least 0.8, and the curves are below 0.5 after the first epochs
     axes[0, 0].legend(handles, [PLACEMENT_LABELS.get(name, name) for name in runs], fontsize=MIN_FONT,
-                      **where)  # two runs: below the panel, off the curves
+                      loc="upper right")
     chosen = runs[placement] if placement in runs else next(iter(runs.values()))
     train, _ = datasets("moons")
     _boundary_axes(axes[0, 1], chosen, train, resolution)
     axes[0, 1].set_title(f"Decision boundary:\n{PLACEMENT_LABELS.get(chosen.placement, chosen.placement)}")
     ref = runs["inside"]
     if view.seeds is None:
-        fig.suptitle(f"Correct loop, seed {seed}: validation loss {ref.clean_val_loss:.3f}, "
+        fig.suptitle(f"Correct loop, seed {seed} ({_setting(ref)}): validation loss {ref.clean_val_loss:.3f}, "
                      f"accuracy {ref.clean_val_acc:.1%}\n(choose another placement to compare it with this loop "
-                     "on 20 seeds)")
+                     "on 20 seeds)", fontsize=11)
         return fig
     c = view.seeds
     index = c.seeds.index(seed) if seed in c.seeds else None
@@ -431,8 +437,8 @@ def explorer_draw(view: PitfallView, placement: str = "outside", seed: int = SHI
     axes[1, 1].set_title(f"20 seeds: lower on {sum(a < 0 for a in acc_change)} of {n_seeds}, "
                          f"mean {statistics.fmean(acc_change):+.1f} points")
     change = chosen.clean_val_loss / ref.clean_val_loss - 1   # both final models in eval mode
-    fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed}: validation loss in eval mode {change:+.0%} vs the "
-                 f"correct loop ({c.worse} of {n_seeds} seeds higher)", fontsize=11)
+    fig.suptitle(f"{PLACEMENT_LABELS[chosen.placement]}, seed {seed} ({_setting(chosen)}):\nvalidation loss in "
+                 f"eval mode {change:+.0%} vs the correct loop; {c.worse} of {n_seeds} seeds higher", fontsize=11)
     return fig
 
 

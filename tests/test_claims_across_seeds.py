@@ -140,6 +140,15 @@ def test_moons_dropout_alone_is_already_worse_at_30_epochs():
     assert statistics.fmean(c.relative_val_loss_change) > 0.5, c.describe()
 
 
+def test_moons_batchnorm_alone_keeps_the_damage():
+    """The Explore prose: on the 2-D points BatchNorm alone (p = 0) does as much damage as both layers."""
+    alone, both = E.seed_comparison("moons", dropout=0.0), E.seed_comparison("moons")
+    assert alone.worse == 20, alone.describe()
+    assert statistics.fmean(alone.relative_val_loss_change) > 0.7, alone.describe()
+    assert abs(statistics.fmean(alone.relative_val_loss_change) - statistics.fmean(both.relative_val_loss_change)) \
+        < 0.2, (alone.describe(), both.describe())
+
+
 def test_no_mode_dependent_layer_no_difference():
     runs = E.seed_sweep("digits", ("inside", "outside", "never_eval"), dropout=0.0, batchnorm=False)
     assert torch.equal(runs["inside"].val_loss, runs["outside"].val_loss)

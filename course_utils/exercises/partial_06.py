@@ -134,6 +134,14 @@ QUESTIONS: list[Question] = [
              ["The call to super().train(mode) recurses and overrides the earlier eval(); call it first.",
               "The last call wins, and the last call here is super().train(mode).",
               "super().train calls the children's train(), not yours again."]),
+    Question("Mid-epoch, with the backbone frozen by `backbone.eval()` (no `train()` override), a helper validates "
+             "with `saved = model.training; model.eval(); ...; model.train(saved)`. What mode is the backbone in "
+             "afterwards?",
+             ["training mode", "eval mode", "whatever it was before the helper ran"],
+             0,
+             ["model.train(True) recurses into the backbone; `with evaluating(model):` restores every flag instead.",
+              "The helper saved one flag, the model's (True), and train(True) reaches every submodule.",
+              "Only `evaluating(model)` saves and restores each submodule's own flag."]),
     Question("Which torchvision model returns a different Python type in training mode than in eval mode?",
              ["inception_v3 with aux_logits=True", "resnet18", "mobilenet_v3_small"],
              0,

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ._validate import check_choice, check_int
 from .models import mlp
-from .plots import HIGHLIGHT, MAX_WIDTH, MIN_FONT, RUN_COLORS
+from .plots import HIGHLIGHT, MAX_WIDTH, MIN_FONT, OKABE_ITO, RUN_COLORS
 from .runtime import one_thread, seeded
 from .modes import summarize_modes
 from .training import _forward, _watched, train_epoch
@@ -130,8 +130,10 @@ def loop_code(train_call: str, eval_call: str, no_grad: str) -> list[tuple[str, 
     """The loop as code lines, each ``(text, present)``: a missing call is a comment line (``present=False``)."""
     _check(train_call, eval_call, no_grad)
     lines = [("model = make_model()", True)]
-    lines.append(("model.train()" if train_call == "once before the loop" else "# (no train() here)",
-                  train_call == "once before the loop"))
+    # Before the loop: with train() every epoch, "(no train() here)" would read as "this loop has no train()".
+    before = {"once before the loop": "model.train()", "every epoch": "# train() is called inside the loop",
+              "missing": "# (no train() here)"}[train_call]
+    lines.append((before, train_call == "once before the loop"))
     lines.append(("for epoch in range(epochs):", True))
     lines.append(("    model.train()" if train_call == "every epoch" else "    # (no train() here)",
                   train_call == "every epoch"))
@@ -145,6 +147,19 @@ def loop_code(train_call: str, eval_call: str, no_grad: str) -> list[tuple[str, 
     return lines
 
 
+LOSS_YLIM = (0.0, 2.5)
+"""The loss axis of the loop builder, the same for every placement so curves can be compared between clicks: it
+holds all 12 placements' curves (their highest point is about 2.31, the untrained loss ln 10 at epoch 1; tested),
+and leaves the upper right, where the legend is, free once the losses have dropped."""
+
+YOUR_LOOP_COLOR = OKABE_ITO["black"]
+"""The learner's loop's curves are black, whatever the loop: orange and blue mean training and eval mode in the
+mode chart beside them (and in every notebook), so the curves use neither."""
+
+REFERENCE_COLOR = "0.72"
+"""The correct loop's validation curve: a wide light-grey band drawn under the learner's curves, so it shows as a
+grey halo around them where the two are identical."""
+
 FIGURE_HEIGHT = 4.5
 """The loop builder's figure height in inches: 450 px at 100 dpi, so the figure and the explorer's controls fit
 in the about 600 px JupyterLab leaves for a notebook on a 1366x768 laptop."""
@@ -152,7 +167,8 @@ in the about 600 px JupyterLab leaves for a notebook on a 1366x768 laptop."""
 
 def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) -> Figure:
     """The loop's code (top left), the mode of every epoch's phases (below it), and beside them its loss curves
-    with the correct loop's in grey. The title states what is wrong, if anything."""
+    (black) over the correct loop's validation curve (a wide grey band underneath, a halo where they are the
+    same), on :data:`LOSS_YLIM`. The title states what is wrong, if anything."""
     if not isinstance(run, LoopRun):
         raise TypeError(f"run must be a LoopRun from run_loop(), got {type(run).__name__}")
     fig = Figure(figsize=(MAX_WIDTH, FIGURE_HEIGHT), layout="constrained")
@@ -180,14 +196,21 @@ def draw_loop(run: LoopRun, reference: LoopRun | None = None, **_values: Any) ->
     mode_ax.set_title("Orange: training mode, blue: eval mode;\nyellow: a graph was built, grey: none", fontsize=10)
     ep = range(1, epochs + 1)
     if reference is not None:
-        loss_ax.plot(ep, reference.val_loss, "-", color="0.6", lw=2, label="correct loop: validation")
-    loss_ax.plot(ep, run.train_loss, "--", color="black", label="your loop: training (as recorded)")
-    verdict_color = RUN_COLORS["inside"] if run.verdict == "Correct loop" else RUN_COLORS["outside"]
-    loss_ax.plot(ep, run.val_loss, "-", color=verdict_color,
+        # Wide and underneath: where your validation curve is the correct loop's, the grey shows around it.
+        loss_ax.plot(ep, reference.val_loss, "-", color=REFERENCE_COLOR, lw=7, solid_capstyle="round", zorder=1,
+                     label="correct loop: validation")
+    loss_ax.plot(ep, run.train_loss, "--", color=YOUR_LOOP_COLOR, lw=1.5, zorder=3,
+                 label="your loop: training (as recorded)")
+    loss_ax.plot(ep, run.val_loss, "-", color=YOUR_LOOP_COLOR, lw=1.8, zorder=3,
                  label="your loop: validation (as recorded)")
-    # Headroom above the highest curve for the legend (upper right), so it never hides a curve.
-    top = max(run.train_loss + run.val_loss + (reference.val_loss if reference is not None else []))
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, 1.55 * top))
+    # One range for every placement (LOSS_YLIM); only a curve it cannot hold (another seed or a short run) gets
+    # a range of its own, with headroom above the highest curve for the legend (upper right).
+    curves = [run.train_loss, run.val_loss] + ([reference.val_loss] if reference is not None else [])
+    highest = max(max(curve) for curve in curves)
+    highest_late = max(max(curve[epochs // 3:], default=0.0) for curve in curves)  # under the legend
+    fits = highest <= 0.95 * LOSS_YLIM[1] and highest_late <= 0.6 * LOSS_YLIM[1]
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss",
+                ylim=LOSS_YLIM if fits else (0, 1.55 * highest))
     loss_ax.legend(fontsize=MIN_FONT, loc="upper right", handlelength=3.5)
     ref = f", correct loop {reference.clean_val_loss:.3f}" if reference is not None else ""
     loss_ax.set_title(f"Final validation loss, measured properly:\nyours {run.clean_val_loss:.3f}{ref}",
@@ -228,5 +251,5 @@ def loop_explorer(epochs: int = 30, seed: int = 0) -> Any:
     return Explorer(controls, compute, draw, title="Build the loop: place each call, and see what every epoch ran in")
 
 
-__all__ = ["FIGURE_HEIGHT", "TRAIN_CALLS", "EVAL_CALLS", "NO_GRAD", "CORRECT", "LoopRun", "run_loop", "loop_code", "draw_loop",
-           "loop_explorer"]
+__all__ = ["FIGURE_HEIGHT", "LOSS_YLIM", "YOUR_LOOP_COLOR", "REFERENCE_COLOR", "TRAIN_CALLS", "EVAL_CALLS",
+           "NO_GRAD", "CORRECT", "LoopRun", "run_loop", "loop_code", "draw_loop", "loop_explorer"]

@@ -22,7 +22,7 @@ from torch.utils.data import TensorDataset
 from ._validate import check_bool, check_choice, check_int, check_module
 from .data import digits_tensors, make_loaders
 from .models import SmallCNN
-from .modes import batchnorm_buffers, buffers_moved, is_mode_dependent
+from .modes import batchnorm_buffers, buffers_moved, is_mode_dependent, summarize_modes
 from .runtime import one_thread
 from .training import evaluate, train_epoch
 
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from .widgets import Explorer
 
 PARTS: tuple[str, ...] = ("backbone", "head")
+MIXED_COLOR = "#d9d9d9"
+"""The mode badge of a model whose parts are in different modes: a neutral grey, neither mode's colour."""
+
 BACKBONE_BATCHNORM_CHOICES: tuple[str, ...] = ("frozen", "train")
 """What :func:`pretrain_and_finetune` can do with the frozen backbone's BatchNorm layers while the head trains:
 keep them in eval mode (``"frozen"``) or let ``model.train()`` put them in training mode (``"train"``)."""
@@ -162,6 +165,10 @@ class ModuleChange:
     stats_changed: bool
     has_weights: bool
     has_stats: bool
+    mode: str = ""
+    """What the table shows: ``"train"`` or ``"eval"`` (the module's own flag) for a part or layer; for the model,
+    the mode of its submodules taken together (``"train"``, ``"eval"`` or ``"mixed"``). The model's own flag is not
+    shown: the explorer sets ``backbone`` and ``head`` only, so it stays ``True``, and no layer reads it."""
 
 
 def one_step_changes(backbone_mode: str = "eval", head_mode: str = "train", backbone_frozen: bool = True,
@@ -212,7 +219,9 @@ def _one_step_changes(backbone_mode: str, head_mode: str, backbone_frozen: bool,
             bool(own_params) and not any(p.requires_grad for p in module.parameters(recurse=False)),
             any(not torch.equal(before[k], after[k]) for k in own_params),
             any(not torch.equal(before[k], after[k]) for k in own_stats),
-            bool(own_params), bool(own_stats)))
+            bool(own_params), bool(own_stats),
+            summarize_modes(list(module.modules())[1:]) if module is model else
+            ("train" if module.training else "eval")))
     return rows
 
 
@@ -230,9 +239,11 @@ def changes_html(rows: list[ModuleChange]) -> str:
     body = []
     for r in rows:
         depth = 0 if r.name == "(model)" else r.name.count(".") + 1
-        color = RUN_COLORS["train" if r.training else "eval"]  # the course's mode colours, as in every notebook
+        word = r.mode or ("train" if r.training else "eval")
+        # The course's mode colours, as in every notebook; "mixed" (the model, parts in different modes) is grey.
+        color = RUN_COLORS.get(word, MIXED_COLOR)
         mode = (f'<span style="background:{color};color:{readable_text_color(color)};padding:0 4px">'
-                f'{"train" if r.training else "eval"}</span>')
+                f'{word}</span>')
         body.append(f"<tr><td style='padding-left:{12 * depth}px;text-align:left'>{html.escape(r.name)}</td>"
                     f"<td>{html.escape(r.type)}</td><td>{mode}</td>"
                     f"<td>{'frozen' if r.frozen else ('trainable' if r.has_weights else '')}</td>"
@@ -241,9 +252,17 @@ def changes_html(rows: list[ModuleChange]) -> str:
     changed_s = sum(r.stats_changed for r in rows)
     title = (f"One training step changed the weights of {changed_w} module(s) and the running statistics of "
              f"{changed_s} BatchNorm layer(s)")
+    note = ('<div class="course-muted">The (model) row shows the mode of all its submodules together. Its own flag '
+            "stays train here (the controls call backbone.train()/eval() and head.train()/eval(), never "
+            "model.eval()), and no layer reads it.</div>") if any(r.name == "(model)" for r in rows) else ""
     return (f'{THEME_CSS}<div class="one-step-changes"><b>{html.escape(title)}</b><table style="font-family:monospace">'
             "<tr><th>module</th><th>type</th><th>mode</th><th>parameters</th><th>weights</th>"
-            f"<th>running stats</th></tr>{''.join(body)}</table></div>")
+            f"<th>running stats</th></tr>{''.join(body)}</table>{note}</div>")
+
+
+HEAD_GAP = "24px"
+"""The left margin of the explorer's head toggle: at 1366x768 its label sat 2 px from the backbone toggle's last
+button and read as part of it (learner review)."""
 
 
 def partial_explorer() -> Explorer:
@@ -253,12 +272,13 @@ def partial_explorer() -> Explorer:
 
     from .widgets import Explorer
 
-    toggle_style = {"description_width": "80px"}
+    toggle_style = {"description_width": "105px"}
     controls = {
-        "backbone_mode": widgets.ToggleButtons(options=["train", "eval"], value="eval", description="backbone",
+        "backbone_mode": widgets.ToggleButtons(options=["train", "eval"], value="eval", description="backbone mode",
                                                style=toggle_style),
-        "head_mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="head",
-                                           style=toggle_style),
+        # HEAD_GAP before the head's label, so it does not read as a third button of the backbone's toggle.
+        "head_mode": widgets.ToggleButtons(options=["train", "eval"], value="train", description="head mode",
+                                           style=toggle_style, layout=widgets.Layout(margin=f"2px 2px 2px {HEAD_GAP}")),
         "backbone_frozen": widgets.Checkbox(value=True, description="backbone frozen", indent=False,
                                             layout=widgets.Layout(width="170px")),
         "head_frozen": widgets.Checkbox(value=False, description="head frozen", indent=False,

@@ -44,8 +44,94 @@ def test_misplaced_loop_ends_worse_on_every_seed_checked():
 def test_code_lines_mark_missing_calls():
     lines = dict(loop_code("missing", "before validation", "missing"))
     assert lines["    model.eval()"] and not lines["    # (no train() here)"]
+    assert lines["# (no train() here)"] is False, "no train() anywhere: both places say so"
     assert not lines["    # (no torch.no_grad() here)"]
     assert ("    with torch.no_grad():", True) in loop_code(*CORRECT)
+
+
+def test_correct_loop_code_does_not_read_as_having_no_train():
+    """Before the loop, '# (no train() here)' read as 'this loop has no train()' (learner review): the correct loop
+    says where train() is instead; '(no train() here)' stays only where it is true of the whole loop or the line."""
+    correct = [text for text, _ in loop_code(*CORRECT)]
+    assert not any("no train()" in text for text in correct), correct
+    assert correct.index("# train() is called inside the loop") < correct.index("for epoch in range(epochs):")
+    assert ("    model.train()", True) in loop_code(*CORRECT)
+    once = [text for text, _ in loop_code("once before the loop", *CORRECT[1:])]
+    assert "model.train()" in once and "    # (no train() here)" in once
+
+
+SHOWN_EPOCHS = 30
+"""The explorer's (and notebook 04's) number of epochs."""
+
+
+def test_one_loss_range_holds_all_twelve_placements():
+    """The loss axis is the same fixed range for every placement, and it holds every curve of all 12 (the review
+    found 0-3.5 for curves that never pass about 2.3); the legend covers none of their points."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils.loop_builder import LOSS_YLIM
+
+    reference = run_loop(*CORRECT, epochs=SHOWN_EPOCHS)
+    runs = [run_loop(*c, epochs=SHOWN_EPOCHS) for c in itertools.product(TRAIN_CALLS, EVAL_CALLS, NO_GRAD)]
+    highest = max(max(r.train_loss + r.val_loss) for r in runs)
+    lowest = min(min(r.train_loss + r.val_loss) for r in runs)
+    assert LOSS_YLIM[0] <= lowest and highest <= LOSS_YLIM[1], (lowest, highest, LOSS_YLIM)
+    assert LOSS_YLIM[1] - highest < 0.5, f"the range wastes space: curves reach {highest:.2f} of {LOSS_YLIM[1]}"
+    for run in runs:
+        fig = draw_loop(run, reference)
+        loss_ax = fig.axes[2]
+        assert loss_ax.get_ylim() == pytest.approx(LOSS_YLIM), (run.verdict, loss_ax.get_ylim())
+        FigureCanvasAgg(fig).draw()
+        box = loss_ax.get_legend().get_window_extent()
+        for line in loss_ax.get_lines():
+            points = line.get_transform().transform(line.get_xydata())
+            assert not [p for p in points if box.x0 < p[0] < box.x1 and box.y0 < p[1] < box.y1], \
+                f"{run.verdict}: the legend covers {line.get_label()!r}"
+
+
+def test_range_grows_for_curves_it_cannot_hold():
+    from course_utils.loop_builder import LOSS_YLIM
+
+    run = run_loop(*CORRECT, epochs=EPOCHS)
+    high = LoopRun(*CORRECT, run.train_mode, run.val_mode, run.val_graph, [4.0] * EPOCHS, run.val_loss, 0.3)
+    assert draw_loop(high).axes[2].get_ylim()[1] > 4.0 > LOSS_YLIM[1]
+
+
+def _loss_lines(fig):
+    return {line.get_label(): line for line in fig.axes[2].get_lines()}
+
+
+def test_reference_shows_under_an_identical_correct_loop():
+    """The correct loop's curve equals the learner's in the correct loop: it is drawn wider and underneath, in
+    grey, so it shows as a halo instead of being hidden (learner review)."""
+    import matplotlib.colors as mcolors
+
+    reference = run_loop(*CORRECT, epochs=EPOCHS)
+    lines = _loss_lines(draw_loop(reference, reference))
+    ref, yours = lines["correct loop: validation"], lines["your loop: validation (as recorded)"]
+    assert list(ref.get_ydata()) == list(yours.get_ydata())
+    assert ref.get_linewidth() >= 3 * yours.get_linewidth(), "the reference is wide enough to show around yours"
+    assert ref.get_zorder() < yours.get_zorder(), "the reference is drawn underneath"
+    r, g, b = mcolors.to_rgb(ref.get_color())
+    assert r == g == b and 0.5 < r < 0.9, "the reference is a light grey"
+
+
+@pytest.mark.parametrize("placement", [CORRECT, ("every epoch", "before validation", "missing"),
+                                       ("every epoch", "missing", "around validation"),
+                                       ("once before the loop", "before validation", "around validation")])
+def test_your_curves_never_use_a_mode_colour(placement):
+    """Orange and blue mean training and eval mode in the mode chart beside the curves: the learner's curves are
+    one colour for every loop (the review saw an eval-mode validation drawn orange-red because the loop was wrong)."""
+    import matplotlib.colors as mcolors
+
+    from course_utils.loop_builder import YOUR_LOOP_COLOR
+    from course_utils.plots import RUN_COLORS
+
+    lines = _loss_lines(draw_loop(run_loop(*placement, epochs=EPOCHS), run_loop(*CORRECT, epochs=EPOCHS)))
+    mode_like = {mcolors.to_hex(RUN_COLORS[k]) for k in ("train", "eval", "outside")}  # vermillion reads as orange
+    for label in ("your loop: training (as recorded)", "your loop: validation (as recorded)"):
+        color = mcolors.to_hex(lines[label].get_color())
+        assert color == mcolors.to_hex(YOUR_LOOP_COLOR) and color not in mode_like, (label, color)
 
 
 def test_draw_titles_the_problem():

@@ -90,3 +90,43 @@ def test_explorer_headless():
     assert explorer.redraws == 2
     assert "running statistics of 2" in explorer.output.outputs[0]["data"]["text/html"]
     assert _by_name(explorer.last_result)["backbone.1"].stats_changed
+
+
+@pytest.mark.parametrize("backbone, head, expected", [("eval", "eval", "eval"), ("train", "train", "train"),
+                                                      ("eval", "train", "mixed"), ("train", "eval", "mixed")])
+def test_model_row_shows_the_mode_of_its_parts(backbone, head, expected):
+    """The explorer never calls model.eval(), so the root's own flag stays True: its row used to say 'train' with
+    both parts in eval (learner review). It shows the mode of its submodules together, as the table's note says."""
+    rows = one_step_changes(backbone, head)
+    root = _by_name(rows)["(model)"]
+    assert root.training, "the explorer sets the backbone and the head, never the model's own flag"
+    assert root.mode == expected
+    assert all(r.mode == ("train" if r.training else "eval") for r in rows if r.name != "(model)")
+    text = changes_html(rows)
+    model_row = text.split("<tr>")[2]
+    assert "(model)" in model_row and f">{expected}</span>" in model_row, model_row
+    assert "no layer reads it" in text
+
+
+def test_model_row_badge_colours():
+    from course_utils.plots import RUN_COLORS
+    from course_utils.transfer import MIXED_COLOR
+
+    def model_row(backbone, head):
+        return changes_html(one_step_changes(backbone, head)).split("<tr>")[2]
+
+    assert RUN_COLORS["eval"] in model_row("eval", "eval") and RUN_COLORS["train"] not in model_row("eval", "eval")
+    mixed = model_row("eval", "train")
+    assert MIXED_COLOR in mixed and RUN_COLORS["train"] not in mixed and RUN_COLORS["eval"] not in mixed
+
+
+def test_head_toggle_stands_apart_from_the_backbone_toggle():
+    """At 1366x768 the head toggle's label sat 2 px from the backbone toggle's last button (learner review): it has
+    a left margin of its own, and both labels say what they set."""
+    from course_utils.transfer import HEAD_GAP
+
+    controls = partial_explorer().controls
+    assert controls["backbone_mode"].description == "backbone mode"
+    assert controls["head_mode"].description == "head mode"
+    left = controls["head_mode"].layout.margin.split()[-1]
+    assert left == HEAD_GAP and int(HEAD_GAP.removesuffix("px")) >= 20

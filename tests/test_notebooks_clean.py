@@ -44,3 +44,15 @@ def test_code_lines_fit_a_laptop_screen(path):
     long = [(c.get("id"), len(line), line) for c in nb.cells if c.cell_type == "code"
             for line in c.source.splitlines() if len(line) > MAX_CODE_LINE]
     assert not long, f"{name}: code lines over {MAX_CODE_LINE} characters scroll sideways: {long}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_cell_drives_a_widget(path):
+    """A lesson's cells never set an explorer's controls: that flickers the learner's widget and breaks when the
+    learner has played with it; a claim about another setting calls the explorer's compute function directly."""
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    driving = [c.get("id") for c in nb.cells if c.cell_type == "code"
+               and re.search(r"\.controls\[[^\]]+\]\.value\s*=(?!=)", c.source)]
+    assert not driving, f"{path.name}: cells {driving} set an explorer control's value"

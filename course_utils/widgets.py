@@ -194,10 +194,10 @@ class Explorer:
     def _redraw(self) -> None:
         """Compute (or fetch) the result for the current values and replace the output with its drawing.
 
-        A ``ValueError``/``TypeError`` (a setting the explorer cannot draw) and any other exception from
+        A ``ValueError``/``TypeError`` (a setting the explorer cannot compute) and any other exception from
         ``compute`` replace the output with a message naming it, so the plot of an earlier setting never stays
-        on screen looking current. An exception from ``draw`` other than those two is a bug in the explorer:
-        it is shown the same way and then raised.
+        on screen looking current. Any exception from ``draw`` is a bug in the explorer: it is shown the same
+        way and then raised, so it is not mistaken for bad input.
         """
         values = self.values
         key = tuple(sorted(values.items()))
@@ -213,6 +213,8 @@ class Explorer:
             drawing = None if key in self._drawn else self.draw(result, **values)
         except (ValueError, TypeError) as error:
             self._show_error(f"Cannot draw this setting: {error}")
+            if stage == "draw":  # a setting the compute accepted but the drawing fails on: a bug, not bad input
+                raise
             return
         except Exception as error:  # noqa: BLE001 - shown to the learner; a draw bug is raised after that
             self._show_error(f"This setting failed ({type(error).__name__}: {error}). The plot is cleared "

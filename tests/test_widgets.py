@@ -233,3 +233,19 @@ def test_a_change_from_another_thread_during_a_computation_is_drawn_last():
     worker.join(5)
     assert e.output.outputs[0]["data"]["text/plain"] == "<Figure: n = 3>", "the latest value is drawn last"
     assert e.busy.value == THEME_CSS, "and the busy line is cleared"
+
+
+def test_a_bug_in_drawing_code_is_raised_not_passed_off_as_bad_input():
+    """Only compute errors become "Cannot draw this setting" messages; a TypeError in the drawing code is a bug
+    of the explorer: shown, then raised."""
+    def draw(result, n):
+        if n == 2:
+            raise TypeError("unsupported operand type(s)")  # a bug in the drawing code
+        return f"<p>{result}</p>"
+
+    e = Explorer({"n": widgets.IntSlider(value=1, min=0, max=3)}, lambda n: n, draw)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        e.controls["n"].value = 2
+    assert "unsupported operand" in e.output.outputs[0]["data"]["text/html"], "the learner sees what failed"
+    e.controls["n"].value = 3  # the explorer still works after the bug
+    assert "<p>3</p>" in e.output.outputs[0]["data"]["text/html"]

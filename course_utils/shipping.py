@@ -32,7 +32,7 @@ import torch.nn.modules.batchnorm as _bn
 import torch.nn.modules.dropout as _dropout
 from matplotlib.figure import Figure
 
-from ._validate import check_choice, check_int, check_module
+from ._validate import check_bool, check_choice, check_int, check_module
 from .data import digits_tensors, make_toy_2d
 from .models import mlp
 from .modes import mode_report, set_modes
@@ -93,8 +93,7 @@ def compile_steps(model: nn.Module, schedule: Sequence[str | Mapping[str, bool]]
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be an input tensor for the model, got {type(x).__name__}")
     check_choice("backend", backend, ("eager", "aot_eager"))
-    if not isinstance(train_with_grad, bool):
-        raise TypeError(f"train_with_grad must be True or False, got {train_with_grad!r}")
+    check_bool("train_with_grad", train_with_grad)
     from torch import _dynamo
     from torch._dynamo.utils import counters, guard_failures
 

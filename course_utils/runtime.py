@@ -35,6 +35,10 @@ def seeded(seed: int, *generators: torch.Generator | None) -> Iterator[None]:
     """
     check_int("seed", seed, minimum=0)
     own = [g for g in generators if g is not None]
+    for generator in own:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"seeded() takes torch.Generator objects (or None) after the seed, got {generator!r} "
+                            f"of type {type(generator).__name__}")
     saved = [g.get_state() for g in own]
     try:
         with torch.random.fork_rng(devices=[]):

@@ -84,6 +84,9 @@ def test_seeded_seeds_and_restores_the_generators_it_is_given():
         with runtime_seeded(3, mine):
             raise RuntimeError("boom")
     assert torch.equal(mine.get_state(), saved), "also after an error"
+    with pytest.raises(TypeError, match="torch.Generator objects"):
+        with runtime_seeded(3, "gen"):
+            pass
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from ._validate import check_choice, check_float, check_int, check_module
 from .modes import evaluating
 from .runtime import one_thread
-from .plots import MIN_FONT, OKABE_ITO, RUN_COLORS, new_figure
+from .plots import MIN_FONT, OKABE_ITO, RUN_COLORS, new_figure, steady_limits
 from .widgets import Explorer
 
 MODES = ("train", "eval")
@@ -195,11 +195,8 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
         stats_title = (f"train, momentum {momentum}:\nrunning mean → {final_mean:.2f}, var → {final_var:.2f}")
     ax_stats.set_title(stats_title, fontsize=10)
     # One y-range for every setting (widened only for a statistic outside it), as in the right panel.
-    traces = torch.cat([result.mean_trace, result.var_trace])
-    low = min(float(traces.min()), result.true_mean, result.true_var, STATS_AXIS[0])
-    high = max(float(traces.max()), result.true_mean, result.true_var, STATS_AXIS[1])
-    pad = 0.05 * (high - low)
-    ax_stats.set_ylim(low - pad, high + pad)
+    traces = torch.cat([result.mean_trace, result.var_trace]).tolist()
+    ax_stats.set_ylim(*steady_limits(traces + [result.true_mean, result.true_var], STATS_AXIS, pad=0.05))
 
     outputs = result.sample_outputs.numpy()
     ax_sample.plot(range(1, len(outputs) + 1), outputs, "o", color=color, ms=4)
@@ -216,9 +213,7 @@ def draw_batchnorm(result: BatchNormStream, **_values: object) -> Figure:
     ax_sample.set_title(sample_title, fontsize=10)
     # One y-range for every batch size and both modes (widened only for an output outside it), so moving the
     # batch-size slider shows the spread shrink instead of the axis rescaling.
-    low, high = min(outputs.min(), ideal, SAMPLE_AXIS[0]), max(outputs.max(), ideal, SAMPLE_AXIS[1])
-    pad = 0.1 * (high - low)
-    ax_sample.set_ylim(low - pad, high + pad)
+    ax_sample.set_ylim(*steady_limits(outputs.tolist() + [ideal], SAMPLE_AXIS, pad=0.1))
     return fig
 
 

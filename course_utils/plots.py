@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ._validate import check_float, check_int
 
@@ -206,6 +206,16 @@ def digits_grid(images, labels, rows: int = 2, cols: int = 8, title: str = "") -
     return fig
 
 
+def steady_limits(values: Iterable[float], base: tuple[float, float], pad: float = 0.05) -> tuple[float, float]:
+    """Axis limits that cover ``base`` whatever the data (widened only for a value outside it), plus ``pad`` of
+    the span on each side: an explorer passes the same ``base`` for every setting, so moving a control changes the
+    data on screen, not the scale."""
+    values = [float(v) for v in values]
+    low, high = min(values + [base[0]]), max(values + [base[1]])
+    margin = pad * (high - low or 1.0)
+    return low - margin, high + margin
+
+
 def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = None, xlabel: str = "",
                span: tuple[float, float] = (0.0, 0.0)) -> None:
     """One dot per seed along the x-axis (spread vertically so none hide each other), a line at 0, and the
@@ -226,9 +236,7 @@ def seed_strip(ax, values: Sequence[float], color: str, highlight: int | None = 
     sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
     ax.errorbar([mean], [-0.8], xerr=[sd], fmt="D", color="black", capsize=5, zorder=4)
     ax.set(xlabel=xlabel, yticks=[], ylim=(-1.05, 0.7))
-    low, high = min(values + [0.0, span[0]]), max(values + [0.0, span[1]])
-    pad = 0.08 * (high - low or 1.0)
-    ax.set_xlim(low - pad, high + pad)
+    ax.set_xlim(*steady_limits(values + [0.0], span, pad=0.08))
 
 
 def small_texts(fig: Figure, minimum: float = MIN_FONT) -> list[str]:

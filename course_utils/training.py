@@ -169,7 +169,8 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, epoc
     check_iterable("train_loader", train_loader)
     check_iterable("val_loader", val_loader)
     # Shuffles from the loaders' own generators, dropout masks from torch's global one: all seeded, all restored.
-    with seeded(seed, getattr(train_loader, "generator", None), getattr(val_loader, "generator", None)):
+    generators = [getattr(loader, "generator", None) for loader in (train_loader, val_loader)]
+    with seeded(seed, *(g for g in generators if isinstance(g, torch.Generator))):
         return _fit(model, train_loader, val_loader, epochs, placement, lr, loss_fn, weight_decay, progress)
 
 
